@@ -1,0 +1,1 @@
+"""The imperative shell: files, processes, signals, the ledger, systemd."""
