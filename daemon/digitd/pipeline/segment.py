@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -40,17 +41,24 @@ class SegmentationParams:
 
 @dataclass(frozen=True, slots=True)
 class Zone:
-    """A named rectangle of a template, in millimetres from the top-left."""
+    """A named rectangle of a template, measured from the page's top-left.
+
+    ``unit`` is ``"mm"`` (millimetres, converted with the page's dpi) or
+    ``"fraction"`` (of the page's width and height).
+    """
 
     name: str
     x: float
     y: float
     w: float
     h: float
+    unit: Literal["mm", "fraction"] = "mm"
 
 
 @dataclass(frozen=True, slots=True)
 class Template:
+    """Named zones for one document type, chosen by a filename glob (``match``)."""
+
     name: str
     zones: tuple[Zone, ...]
     match: str = "*"
