@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
+import subprocess
+import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Literal
 import pytest
 import yaml
 
+from digitd.cli import main
 from digitd.config import (
     SHIPPED_MODEL,
     Config,
@@ -467,3 +470,55 @@ def test_environment_problems_are_collected(tmp_path: Path) -> None:
 
 def test_shipped_model_exists() -> None:
     check_model_file(Config())
+
+
+# --- digitd check-config -------------------------------------------------------
+
+
+def test_check_config_prints_the_effective_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"workers: 2\ninbox: {tmp_path / 'in'}\n", encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["workers"] == 2
+    assert printed["inbox"] == str(tmp_path / "in")
+    assert printed["watch"]["stable_seconds"] == 5.0
+    assert config_from_mapping(printed) == load_config(path)
+
+
+def test_check_config_without_a_file_prints_the_defaults(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check-config"]) == 0
+    assert config_from_mapping(yaml.safe_load(capsys.readouterr().out)) == Config()
+
+
+def test_check_config_reports_one_line_per_problem_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("workers: 0\nwatch:\n  stable_secs: 1\nlogging: {level: loud}\n", "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "digitd", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3
+    assert "workers: expected an integer or 'auto' (>= 1), got 0" in lines[0]
+    assert "watch.stable_secs: unknown key (did you mean 'stable_seconds'?)" in lines[1]
+    assert "logging.level: expected one of" in lines[2]
+    assert "Traceback" not in done.stderr
+
+
+def test_check_config_checks_the_environment_unless_told_not_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"inbox: {tmp_path}\noutbox: {tmp_path / 'out'}\n", encoding="utf-8")
+    assert main(["check-config", str(path)]) == ExitCode.BAD_ARGS
+    assert "outbox: " in capsys.readouterr().err
+    assert main(["check-config", "--no-environment", str(path)]) == 0
