@@ -44,6 +44,7 @@ from digitd.service.outbox import (
     check_rollup,
     choose_stem,
     fsync_dir,
+    publish_files,
     remove_orphan_temps,
     write_atomic,
 )
@@ -627,12 +628,8 @@ class Daemon:
         assert self._ledger is not None
         ledger = self._ledger
         folder = self.folders.outbox / flight.relative.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        names = []
-        for name, data in outcome.files:
-            write_atomic(folder / name, data, sync_dir=False)
-            names.append(str(flight.relative.parent / name))
-        fsync_dir(folder)
+        publish_files(folder, outcome.files)
+        names = [str(flight.relative.parent / name) for name, _ in outcome.files]
         if outcome.rollup_rows:
             append_rollup(
                 self.folders.outbox / output.rollup_name(datetime.now(UTC).date()),

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from digitd.service.ledger import RollupIntent
@@ -26,6 +26,7 @@ __all__ = [
     "check_rollup",
     "choose_stem",
     "fsync_dir",
+    "publish_files",
     "remove_orphan_temps",
     "write_atomic",
 ]
@@ -239,3 +240,19 @@ def check_rollup(intent: RollupIntent) -> bool:
         if exc.errno != errno.ENOENT:
             raise
     return False
+
+
+def publish_files(folder: Path, files: Sequence[tuple[str, bytes]]) -> list[Path]:
+    """Write one document's output files atomically into ``folder``, in the given order.
+
+    Each file appears whole under its final name; the folder is fsynced once
+    at the end, so when this returns every file is durable.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files:
+        path = folder / name
+        write_atomic(path, data, sync_dir=False)
+        written.append(path)
+    fsync_dir(folder)
+    return written
