@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import logging
 import os
 import signal
 import time
@@ -201,6 +202,8 @@ class Daemon:
         return 1 if forced else 0
 
     def _startup(self) -> None:
+        # watchdog logs every inotify event at debug level: far too much for us.
+        logging.getLogger("watchdog").setLevel(max(logging.INFO, logging.getLogger().level))
         check_environment(self.config)
         self.folders.create()
         if self._ledger is None:
