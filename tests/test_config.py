@@ -522,3 +522,30 @@ def test_check_config_checks_the_environment_unless_told_not_to(
     assert main(["check-config", str(path)]) == ExitCode.BAD_ARGS
     assert "outbox: " in capsys.readouterr().err
     assert main(["check-config", "--no-environment", str(path)]) == 0
+
+
+# --- shipped examples ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cheque.yaml", "form.yaml"])
+def test_examples_load_cleanly(name: str) -> None:
+    config = load_config(ROOT / "config" / "examples" / name)
+    assert config != Config()
+    assert config.templates
+    for template in config.templates:
+        assert template.zones
+
+
+def test_cheque_example_reads_amount_date_and_account() -> None:
+    config = load_config(ROOT / "config" / "examples" / "cheque.yaml")
+    (cheque,) = config.templates
+    assert {zone.name for zone in cheque.zones} == {"amount", "date", "account"}
+    assert {zone.unit for zone in cheque.zones} == {"fraction"}
+    assert read_params(config).templates == config.templates
+
+
+def test_form_example_zones_lie_on_an_a4_page() -> None:
+    config = load_config(ROOT / "config" / "examples" / "form.yaml")
+    for zone in config.templates[0].zones:
+        assert zone.unit == "mm"
+        assert zone.x + zone.w <= 210 and zone.y + zone.h <= 297, zone
