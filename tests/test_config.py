@@ -492,7 +492,10 @@ def test_check_config_without_a_file_prints_the_defaults(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["check-config"]) == 0
-    assert config_from_mapping(yaml.safe_load(capsys.readouterr().out)) == Config()
+    out = capsys.readouterr().out
+    assert config_from_mapping(yaml.safe_load(out)) == Config()
+    assert f"# workers: auto means {worker_count(Config())} on this machine" in out
+    assert f"# model: null means {SHIPPED_MODEL}" in out
 
 
 def test_check_config_reports_one_line_per_problem_and_exits_2(tmp_path: Path) -> None:
@@ -549,3 +552,20 @@ def test_form_example_zones_lie_on_an_a4_page() -> None:
     for zone in config.templates[0].zones:
         assert zone.unit == "mm"
         assert zone.x + zone.w <= 210 and zone.y + zone.h <= 297, zone
+
+
+def test_watch_globs_must_be_file_name_globs() -> None:
+    assert _problems({"watch": {"patterns": [], "ignore": ["tmp/*"]}}) == [
+        "watch.patterns: expected at least one glob such as '*.png', got []",
+        "watch.ignore[0]: expected a file-name glob such as '*.png' (no folders), got 'tmp/*'",
+    ]
+
+
+def test_home_is_expanded_in_paths() -> None:
+    assert config_from_mapping({"inbox": "~/scans"}).inbox == Path.home() / "scans"
+
+
+def test_a_file_where_a_folder_belongs_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outbox").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"outbox: .* exists and is not a folder"):
+        check_folders(_in(tmp_path))

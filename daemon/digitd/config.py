@@ -276,7 +276,7 @@ def _convert(
         raise bad()
     if hint is Path:
         if isinstance(value, str) and value.strip():
-            return Path(value)
+            return Path(value).expanduser()
         raise bad()
     if hint is type(None):
         if value is None:
@@ -449,6 +449,18 @@ def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems:
         raise _Invalid() from None
 
 
+def _check_watch(watch: WatchConfig, problems: list[str]) -> None:
+    if not watch.patterns:
+        problems.append("watch.patterns: expected at least one glob such as '*.png', got []")
+    for key in ("patterns", "ignore"):
+        for i, glob in enumerate(getattr(watch, key)):
+            if not glob.strip() or "/" in glob:
+                problems.append(
+                    f"watch.{key}[{i}]: expected a file-name glob such as '*.png' "
+                    f"(no folders), got {glob!r}"
+                )
+
+
 def _check_templates(templates: tuple[Template, ...], problems: list[str]) -> None:
     for template in templates:
         path = f"templates.{template.name}"
@@ -526,6 +538,7 @@ def config_from_mapping(mapping: Mapping[str, Any] | None) -> Config:
         )
     config = dataclass_from_mapping(Config, mapping)
     problems: list[str] = []
+    _check_watch(config.watch, problems)
     _check_templates(config.templates, problems)
     if problems:
         raise ConfigError(problems)
@@ -684,13 +697,16 @@ def _folders(config: Config) -> dict[str, Path]:
 
 
 def check_folders(config: Config) -> None:
-    """Raise ``ConfigError`` if folders coincide or an output lies inside the inbox.
+    """Raise ``ConfigError`` if folders coincide, one is a file, or an output lies in the inbox.
 
     Outputs inside the inbox would be taken as new inputs forever. Paths are
     resolved (symlinks followed) relative to the working directory.
     """
     resolved = {key: path.resolve() for key, path in _folders(config).items()}
     problems: list[str] = []
+    for key, path in resolved.items():
+        if path.exists() and not path.is_dir():
+            problems.append(f"{key}: {str(path)!r} exists and is not a folder; name a folder")
     keys = list(resolved)
     for i, a in enumerate(keys):
         for b in keys[i + 1 :]:
