@@ -569,3 +569,9 @@ def test_a_file_where_a_folder_belongs_is_refused(tmp_path: Path) -> None:
     (tmp_path / "outbox").write_text("not a folder", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"outbox: .* exists and is not a folder"):
         check_folders(_in(tmp_path))
+
+
+def test_numbers_must_be_finite() -> None:
+    assert _problems({"watch": {"stable_seconds": float("nan")}}) == [
+        "watch.stable_seconds: expected a number (>= 0), got nan"
+    ]

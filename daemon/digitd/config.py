@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
+import math
 import os
 import types
 import typing
@@ -267,7 +268,7 @@ def _convert(
             return value
         raise bad()
     if hint is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
         raise bad()
     if hint is str:
