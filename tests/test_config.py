@@ -575,3 +575,13 @@ def test_numbers_must_be_finite() -> None:
     assert _problems({"watch": {"stable_seconds": float("nan")}}) == [
         "watch.stable_seconds: expected a number (>= 0), got nan"
     ]
+
+
+def test_a_key_in_the_wrong_section_is_pointed_to_its_section() -> None:
+    assert _problems({"stable_seconds": 2}) == [
+        "stable_seconds: unknown key (did you mean watch.stable_seconds?"
+        " it belongs in the 'watch' section)"
+    ]
+    assert _problems({"polling": True}) == [
+        "polling: unknown key (did you mean watch.polling? it belongs in the 'watch' section)"
+    ]

@@ -410,6 +410,17 @@ def _check_unique_names(items: tuple[Any, ...], path: str, problems: list[str]) 
         seen.add(item.name)
 
 
+def _suggest(key: str, hints: Mapping[str, Any], prefix: str) -> str:
+    """A hint for an unknown key: a near spelling, the section it belongs in, or the choices."""
+    for name, hint in hints.items():
+        if dataclasses.is_dataclass(hint) and key in {f.name for f in dataclasses.fields(hint)}:
+            return f"did you mean {prefix}{name}.{key}? it belongs in the {name!r} section"
+    near = difflib.get_close_matches(key, hints, n=1)
+    if near:
+        return f"did you mean {near[0]!r}?"
+    return f"expected one of: {', '.join(hints)}"
+
+
 def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems: list[str]) -> Any:
     hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -417,9 +428,7 @@ def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems:
     failed = False
     for key in value:
         if key not in fields:
-            near = difflib.get_close_matches(str(key), fields, n=1)
-            hint = f"did you mean {near[0]!r}?" if near else f"expected one of: {', '.join(fields)}"
-            problems.append(f"{prefix}{key}: unknown key ({hint})")
+            problems.append(f"{prefix}{key}: unknown key ({_suggest(str(key), hints, prefix)})")
             failed = True
     kwargs: dict[str, Any] = {}
     for name, f in fields.items():
