@@ -96,14 +96,12 @@ def test_every_key_of_the_shipped_yaml_has_a_comment() -> None:
     lines = SHIPPED_YAML.read_text(encoding="utf-8").splitlines()
     uncommented = []
     for i, line in enumerate(lines):
-        if re.match(r"^\s*[a-z_]+:", line) and "#" not in line:
+        # a section header ("watch:") may stand alone: its keys carry the comments
+        if re.match(r"^\s*[a-z_]+:\s*\S", line) and "#" not in line:
             previous = lines[i - 1].strip() if i else ""
             if not previous.startswith("#"):
                 uncommented.append(line.strip())
-    # a section header may stand alone when its keys are commented
-    hints = typing.get_type_hints(Config)
-    sections = {name for name, hint in hints.items() if dataclasses.is_dataclass(hint)}
-    assert [u for u in uncommented if u.rstrip(":") not in sections] == []
+    assert uncommented == [], "put a one-line comment above each of these keys"
 
 
 def test_shipped_model_is_found_relative_to_the_package() -> None:
@@ -492,7 +490,10 @@ def test_check_config_without_a_file_prints_the_defaults(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["check-config"]) == 0
-    assert config_from_mapping(yaml.safe_load(capsys.readouterr().out)) == Config()
+    out = capsys.readouterr().out
+    assert config_from_mapping(yaml.safe_load(out)) == Config()
+    assert f"# workers: auto means {worker_count(Config())} on this machine" in out
+    assert f"# model: null means {SHIPPED_MODEL}" in out
 
 
 def test_check_config_reports_one_line_per_problem_and_exits_2(tmp_path: Path) -> None:
@@ -522,3 +523,63 @@ def test_check_config_checks_the_environment_unless_told_not_to(
     assert main(["check-config", str(path)]) == ExitCode.BAD_ARGS
     assert "outbox: " in capsys.readouterr().err
     assert main(["check-config", "--no-environment", str(path)]) == 0
+
+
+# --- shipped examples ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cheque.yaml", "form.yaml"])
+def test_examples_load_cleanly(name: str) -> None:
+    config = load_config(ROOT / "config" / "examples" / name)
+    assert config != Config()
+    assert config.templates
+    for template in config.templates:
+        assert template.zones
+
+
+def test_cheque_example_reads_amount_date_and_account() -> None:
+    config = load_config(ROOT / "config" / "examples" / "cheque.yaml")
+    (cheque,) = config.templates
+    assert {zone.name for zone in cheque.zones} == {"amount", "date", "account"}
+    assert {zone.unit for zone in cheque.zones} == {"fraction"}
+    assert read_params(config).templates == config.templates
+
+
+def test_form_example_zones_lie_on_an_a4_page() -> None:
+    config = load_config(ROOT / "config" / "examples" / "form.yaml")
+    for zone in config.templates[0].zones:
+        assert zone.unit == "mm"
+        assert zone.x + zone.w <= 210 and zone.y + zone.h <= 297, zone
+
+
+def test_watch_globs_must_be_file_name_globs() -> None:
+    assert _problems({"watch": {"patterns": [], "ignore": ["tmp/*"]}}) == [
+        "watch.patterns: expected at least one glob such as '*.png', got []",
+        "watch.ignore[0]: expected a file-name glob such as '*.png' (no folders), got 'tmp/*'",
+    ]
+
+
+def test_home_is_expanded_in_paths() -> None:
+    assert config_from_mapping({"inbox": "~/scans"}).inbox == Path.home() / "scans"
+
+
+def test_a_file_where_a_folder_belongs_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outbox").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"outbox: .* exists and is not a folder"):
+        check_folders(_in(tmp_path))
+
+
+def test_numbers_must_be_finite() -> None:
+    assert _problems({"watch": {"stable_seconds": float("nan")}}) == [
+        "watch.stable_seconds: expected a number (>= 0), got nan"
+    ]
+
+
+def test_a_key_in_the_wrong_section_is_pointed_to_its_section() -> None:
+    assert _problems({"stable_seconds": 2}) == [
+        "stable_seconds: unknown key (did you mean watch.stable_seconds?"
+        " it belongs in the 'watch' section)"
+    ]
+    assert _problems({"polling": True}) == [
+        "polling: unknown key (did you mean watch.polling? it belongs in the 'watch' section)"
+    ]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
+import math
 import os
 import types
 import typing
@@ -267,7 +268,7 @@ def _convert(
             return value
         raise bad()
     if hint is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
         raise bad()
     if hint is str:
@@ -276,7 +277,7 @@ def _convert(
         raise bad()
     if hint is Path:
         if isinstance(value, str) and value.strip():
-            return Path(value)
+            return Path(value).expanduser()
         raise bad()
     if hint is type(None):
         if value is None:
@@ -409,6 +410,17 @@ def _check_unique_names(items: tuple[Any, ...], path: str, problems: list[str]) 
         seen.add(item.name)
 
 
+def _suggest(key: str, hints: Mapping[str, Any], prefix: str) -> str:
+    """A hint for an unknown key: a near spelling, the section it belongs in, or the choices."""
+    for name, hint in hints.items():
+        if dataclasses.is_dataclass(hint) and key in {f.name for f in dataclasses.fields(hint)}:
+            return f"did you mean {prefix}{name}.{key}? it belongs in the {name!r} section"
+    near = difflib.get_close_matches(key, hints, n=1)
+    if near:
+        return f"did you mean {near[0]!r}?"
+    return f"expected one of: {', '.join(hints)}"
+
+
 def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems: list[str]) -> Any:
     hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -416,9 +428,7 @@ def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems:
     failed = False
     for key in value:
         if key not in fields:
-            near = difflib.get_close_matches(str(key), fields, n=1)
-            hint = f"did you mean {near[0]!r}?" if near else f"expected one of: {', '.join(fields)}"
-            problems.append(f"{prefix}{key}: unknown key ({hint})")
+            problems.append(f"{prefix}{key}: unknown key ({_suggest(str(key), hints, prefix)})")
             failed = True
     kwargs: dict[str, Any] = {}
     for name, f in fields.items():
@@ -447,6 +457,18 @@ def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems:
     except (ValueError, TypeError) as exc:
         problems.append(f"{path or 'config'}: {exc}")
         raise _Invalid() from None
+
+
+def _check_watch(watch: WatchConfig, problems: list[str]) -> None:
+    if not watch.patterns:
+        problems.append("watch.patterns: expected at least one glob such as '*.png', got []")
+    for key in ("patterns", "ignore"):
+        for i, glob in enumerate(getattr(watch, key)):
+            if not glob.strip() or "/" in glob:
+                problems.append(
+                    f"watch.{key}[{i}]: expected a file-name glob such as '*.png' "
+                    f"(no folders), got {glob!r}"
+                )
 
 
 def _check_templates(templates: tuple[Template, ...], problems: list[str]) -> None:
@@ -526,6 +548,7 @@ def config_from_mapping(mapping: Mapping[str, Any] | None) -> Config:
         )
     config = dataclass_from_mapping(Config, mapping)
     problems: list[str] = []
+    _check_watch(config.watch, problems)
     _check_templates(config.templates, problems)
     if problems:
         raise ConfigError(problems)
@@ -684,13 +707,16 @@ def _folders(config: Config) -> dict[str, Path]:
 
 
 def check_folders(config: Config) -> None:
-    """Raise ``ConfigError`` if folders coincide or an output lies inside the inbox.
+    """Raise ``ConfigError`` if folders coincide, one is a file, or an output lies in the inbox.
 
     Outputs inside the inbox would be taken as new inputs forever. Paths are
     resolved (symlinks followed) relative to the working directory.
     """
     resolved = {key: path.resolve() for key, path in _folders(config).items()}
     problems: list[str] = []
+    for key, path in resolved.items():
+        if path.exists() and not path.is_dir():
+            problems.append(f"{key}: {str(path)!r} exists and is not a folder; name a folder")
     keys = list(resolved)
     for i, a in enumerate(keys):
         for b in keys[i + 1 :]:

@@ -22,12 +22,14 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import structlog
 
-from digitd.config import LoggingConfig
 from digitd.errors import DigitdError
+
+if TYPE_CHECKING:
+    from digitd.config import LoggingConfig
 
 __all__ = [
     "choose_format",

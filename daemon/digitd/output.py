@@ -77,7 +77,7 @@ def document_stem(source: str, *, sha256: str | None = None) -> str:
     Parameters
     ----------
     source : str
-        The input's name relative to the inbox, with ``/`` between folders
+        The input's name, optionally relative to the inbox with ``/`` between folders
         (``"a/b/cheque 1.png"``); folders are kept so that a recursive inbox
         is mirrored.
     sha256 : str or None

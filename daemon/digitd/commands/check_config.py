@@ -36,10 +36,20 @@ def run(args: argparse.Namespace) -> int:
         has the wrong type, or (unless ``--no-environment``) the model file is
         missing or the folders overlap.
     """
-    from digitd.config import check_environment, format_config, load_config
+    from digitd.config import (
+        check_environment,
+        format_config,
+        load_config,
+        model_path,
+        worker_count,
+    )
 
     config = load_config(args.file)
     if not args.no_environment:
         check_environment(config)
     sys.stdout.write(format_config(config))
+    if config.workers == "auto":
+        sys.stdout.write(f"# workers: auto means {worker_count(config)} on this machine\n")
+    if config.model is None:
+        sys.stdout.write(f"# model: null means {model_path(config)}\n")
     return 0
