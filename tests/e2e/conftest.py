@@ -142,10 +142,10 @@ class Daemon:
     def write_config(self, config: dict[str, Any]) -> None:
         self.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
 
-    def start(self, *, wait_ready: bool = True) -> Daemon:
+    def start(self, *, wait_ready: bool = True, env: dict[str, str] | None = None) -> Daemon:
         self.events.clear()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env.pop("NOTIFY_SOCKET", None)
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFY_", "WATCHDOG_"))}
+        env = {**base, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "digitd", "run", "--config", str(self.config_path)],
             cwd=self.root,
