@@ -41,7 +41,7 @@ def test_process_writes_the_same_outputs_and_leaves_originals(tmp_path: Path) ->
     assert json.loads((outbox / "broken.json").read_text())["status"] == "failed"
     assert not (outbox / "notes.json").exists()
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert [e for e in events if e["event"] == "batch_done"][0]["failed"] == 1
+    assert next(e for e in events if e["event"] == "batch_done")["failed"] == 1
 
     again = _digitd("process", str(scans / "p0.png"), "--outbox", str(outbox), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
