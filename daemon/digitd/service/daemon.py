@@ -260,7 +260,7 @@ class Daemon:
 
     def _stop_components(self) -> None:
         if self._watcher is not None:
-            self._watcher.stop()
+            self._watcher.close()
             self._watcher = None
         if self._pool is not None:
             self._pool.kill()
@@ -308,7 +308,10 @@ class Daemon:
                 self._enqueue(ready)
             self._dispatch_ready(now)
             timeout = _TICK
-            for completion in self._pool.poll(timeout):
+            due = self._tracker.next_due()
+            if due is not None:
+                timeout = min(timeout, max(0.0, due - time.monotonic()))
+            for completion in self._pool.poll(timeout, wake=(self._watcher.wake_fd,)):
                 self._complete(completion)
             if self._pool.broken is not None:
                 raise DigitdError(f"a replacement worker failed: {self._pool.broken}")
