@@ -228,4 +228,8 @@ def worker_main(conn: Connection, settings: WorkerSettings) -> None:
             return
         if job is None:
             return
-        conn.send(("done", process_job(job, model, settings)))
+        outcome = process_job(job, model, settings)
+        try:
+            conn.send(("done", outcome))
+        except OSError:  # the daemon is gone; the ledger has the document as unfinished
+            return
