@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import (
+from daemon_harness import (
     check_accounted,
     check_outbox,
     drop,
@@ -60,7 +60,7 @@ def test_kill_9_of_a_worker_fails_only_its_document(make_daemon) -> None:
 
 def test_sigterm_mid_batch_then_restart(make_daemon) -> None:
     daemon = make_daemon({"workers": 1}).start()
-    inputs = {f"batch-{i:02d}.png": page_png(500 + i) for i in range(30)}
+    inputs = {f"batch-{i:02d}.png": page_png(500 + i) for i in range(16)}
     for name, data in inputs.items():
         drop(daemon.inbox / name, data)
     daemon.wait_event("document", timeout=60)
@@ -82,7 +82,7 @@ def test_sigterm_mid_batch_then_restart(make_daemon) -> None:
 
 def test_kill_9_of_the_daemon_mid_batch_then_restart(make_daemon) -> None:
     daemon = make_daemon().start()
-    inputs = {f"crash-{i:02d}.png": page_png(600 + i) for i in range(24)}
+    inputs = {f"crash-{i:02d}.png": page_png(600 + i) for i in range(12)}
     for name, data in inputs.items():
         drop(daemon.inbox / name, data)
     daemon.wait_event("document", timeout=60)
@@ -145,6 +145,7 @@ def test_backlog_is_read_oldest_first_and_subfolders_mirrored(make_daemon, tmp_p
         inputs[name] = data
     daemon.start()
     wait_settled(daemon.root, inputs)
+    daemon.wait_event("document", source="sub/deeper/d.png")  # logged just after the move
     order = [e["source"] for e in daemon.find("document")]
     assert order == ["c.png", "a.png", "sub/b.png", "sub/deeper/d.png"]
     where = check_accounted(daemon.root, inputs)
@@ -183,16 +184,16 @@ def test_a_reload_whose_model_cannot_load_falls_back(make_daemon, tmp_path: Path
 
 
 def test_disposition_keep_reads_once_and_leaves_the_original(make_daemon) -> None:
-    daemon = make_daemon({"disposition": "keep", "watch": {"rescan_seconds": 0.5}}).start()
+    daemon = make_daemon({"disposition": "keep", "watch": {"rescan_seconds": 0.3}}).start()
     data = page_png(1200)
     drop(daemon.inbox / "kept.png", data)
     daemon.wait_event("document", source="kept.png", timeout=30)
-    time.sleep(2.0)  # several rescans
+    time.sleep(1.2)  # several rescans
     assert len(daemon.find("document", source="kept.png")) == 1
     assert not daemon.find("duplicate")
     assert locations(daemon.root, sha256(data)) == [daemon.inbox / "kept.png"]
     daemon.stop()
     daemon.start()  # a restart remembers it through the ledger
-    time.sleep(2.0)
+    time.sleep(1.2)
     assert not daemon.find("document", source="kept.png")
     assert not daemon.find("duplicate")
