@@ -167,6 +167,16 @@ def test_backlog_is_read_oldest_first_and_subfolders_mirrored(make_daemon, tmp_p
     assert where["sub/deeper/d.png"] == daemon.root / "archive" / "sub" / "deeper" / "d.png"
     assert (daemon.root / "outbox" / "sub" / "deeper" / "d.json").exists()
 
+    # A whole folder moved into the recursive inbox is picked up.
+    staged = tmp_path / "staged-folder"
+    moved = {"moved/e.png": page_png(810), "moved/inner/f.png": page_png(811)}
+    for name, data in moved.items():
+        drop(staged / Path(name).relative_to("moved"), data)
+    os.rename(staged, daemon.inbox / "moved")
+    wait_settled(daemon.root, moved)
+    where = check_accounted(daemon.root, moved)
+    assert where["moved/inner/f.png"] == daemon.root / "archive" / "moved" / "inner" / "f.png"
+
 
 def test_outputs_inside_the_inbox_are_refused_at_start(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"

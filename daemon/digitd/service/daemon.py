@@ -663,6 +663,7 @@ class Daemon:
 
     def _publish(self, flight: _InFlight, outcome: JobOutcome) -> None:
         assert self._ledger is not None
+        self._decode_retried.discard((flight.ready.path, flight.ready.size, flight.ready.mtime_ns))
         ledger = self._ledger
         folder = self.folders.outbox / flight.relative.parent
         publish_files(folder, outcome.files)
@@ -842,7 +843,16 @@ class Daemon:
                     timings=row.timings,
                 )
         for row in ledger.in_state("written", "failing"):
-            self._recover_row(ledger.get(row.sha256) or row)
+            try:
+                self._recover_row(ledger.get(row.sha256) or row)
+            except OSError as exc:  # one stuck file must not keep the daemon from starting
+                log.error(
+                    "recovery_failed",
+                    source=row.source,
+                    sha256=row.sha256,
+                    error=str(exc),
+                    note="left as it is; retried at the next start",
+                )
 
     def _recover_row(self, row: LedgerRow) -> None:
         assert self._ledger is not None
