@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -207,3 +208,14 @@ def test_disposition_keep_reads_once_and_leaves_the_original(make_daemon) -> Non
     time.sleep(0.8)
     assert not daemon.find("document", source="kept.png")
     assert not daemon.find("duplicate")
+
+
+def test_a_deleted_inbox_is_recreated_and_watched_again(make_daemon) -> None:
+    daemon = make_daemon().start()
+    shutil.rmtree(daemon.inbox)
+    daemon.wait_event("watcher_died", timeout=30)
+    wait_until(daemon.inbox.is_dir, 30, "inbox recreated")
+    data = page_png(1400)
+    drop(daemon.inbox / "after-rmtree.png", data)
+    wait_settled(daemon.root, {"a": data})
+    assert daemon.proc is not None and daemon.proc.poll() is None
