@@ -583,3 +583,18 @@ def test_a_key_in_the_wrong_section_is_pointed_to_its_section() -> None:
     assert _problems({"polling": True}) == [
         "polling: unknown key (did you mean watch.polling? it belongs in the 'watch' section)"
     ]
+
+
+def test_type_errors_and_section_checks_are_reported_together() -> None:
+    problems = _problems(
+        {
+            "workers": "two",
+            "watch": {"patterns": []},
+            "templates": [{"name": "t", "zones": [{"name": "z", "x": 0, "y": 0, "w": 0, "h": 1}]}],
+        }
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "workers",
+        "watch.patterns",
+        "templates[0].zones[0]",
+    ]

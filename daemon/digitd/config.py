@@ -33,7 +33,7 @@ import math
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -44,7 +44,7 @@ import digitd
 from digitd.errors import ConfigError
 from digitd.pipeline.read import ReadParams
 from digitd.pipeline.recognize import RecognitionParams
-from digitd.pipeline.segment import SegmentationParams, Template
+from digitd.pipeline.segment import SegmentationParams, Template, Zone
 
 __all__ = [
     "SHIPPED_MODEL",
@@ -453,42 +453,56 @@ def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems:
     if failed:
         raise _Invalid()
     try:
-        return cls(**kwargs)
+        instance = cls(**kwargs)
     except (ValueError, TypeError) as exc:
         problems.append(f"{path or 'config'}: {exc}")
         raise _Invalid() from None
+    check = _SECTION_CHECKS.get(cls)
+    if check is not None:
+        before = len(problems)
+        check(instance, path, problems)
+        if len(problems) > before:
+            raise _Invalid()
+    return instance
 
 
-def _check_watch(watch: WatchConfig, problems: list[str]) -> None:
+def _check_watch(watch: WatchConfig, path: str, problems: list[str]) -> None:
     if not watch.patterns:
-        problems.append("watch.patterns: expected at least one glob such as '*.png', got []")
+        problems.append(f"{path}.patterns: expected at least one glob such as '*.png', got []")
     for key in ("patterns", "ignore"):
         for i, glob in enumerate(getattr(watch, key)):
             if not glob.strip() or "/" in glob:
                 problems.append(
-                    f"watch.{key}[{i}]: expected a file-name glob such as '*.png' "
+                    f"{path}.{key}[{i}]: expected a file-name glob such as '*.png' "
                     f"(no folders), got {glob!r}"
                 )
 
 
-def _check_templates(templates: tuple[Template, ...], problems: list[str]) -> None:
-    for template in templates:
-        path = f"templates.{template.name}"
-        if not template.zones:
-            problems.append(f"{path}.zones: a template needs at least one zone")
-        if not template.match.strip():
-            problems.append(f"{path}.match: expected a filename glob such as '*.png', got ''")
-        for zone in template.zones:
-            zpath = f"{path}.zones.{zone.name}"
-            if zone.x < 0 or zone.y < 0:
-                problems.append(f"{zpath}: x and y must be >= 0, got x={zone.x}, y={zone.y}")
-            if zone.w <= 0 or zone.h <= 0:
-                problems.append(f"{zpath}: w and h must be > 0, got w={zone.w}, h={zone.h}")
-            if zone.unit == "fraction" and (zone.x + zone.w > 1 or zone.y + zone.h > 1):
-                problems.append(
-                    f"{zpath}: a fraction zone must lie within the page (x + w <= 1 and "
-                    f"y + h <= 1), got x={zone.x}, y={zone.y}, w={zone.w}, h={zone.h}"
-                )
+def _check_template(template: Template, path: str, problems: list[str]) -> None:
+    if not template.zones:
+        problems.append(f"{path}.zones: a template needs at least one zone")
+    if not template.match.strip():
+        problems.append(f"{path}.match: expected a filename glob such as '*.png', got ''")
+
+
+def _check_zone(zone: Zone, path: str, problems: list[str]) -> None:
+    if zone.x < 0 or zone.y < 0:
+        problems.append(f"{path}: x and y must be >= 0, got x={zone.x}, y={zone.y}")
+    if zone.w <= 0 or zone.h <= 0:
+        problems.append(f"{path}: w and h must be > 0, got w={zone.w}, h={zone.h}")
+    if zone.unit == "fraction" and (zone.x + zone.w > 1 or zone.y + zone.h > 1):
+        problems.append(
+            f"{path}: a fraction zone must lie within the page (x + w <= 1 and "
+            f"y + h <= 1), got x={zone.x}, y={zone.y}, w={zone.w}, h={zone.h}"
+        )
+
+
+# Checks across the fields of one section, run once its fields are valid.
+_SECTION_CHECKS: dict[type, Callable[[Any, str, list[str]], None]] = {
+    WatchConfig: _check_watch,
+    Template: _check_template,
+    Zone: _check_zone,
+}
 
 
 def dataclass_from_mapping(
@@ -546,13 +560,7 @@ def config_from_mapping(mapping: Mapping[str, Any] | None) -> Config:
         raise ConfigError(
             [f"the configuration must be a mapping of keys to values, got {mapping!r}"]
         )
-    config = dataclass_from_mapping(Config, mapping)
-    problems: list[str] = []
-    _check_watch(config.watch, problems)
-    _check_templates(config.templates, problems)
-    if problems:
-        raise ConfigError(problems)
-    return config
+    return dataclass_from_mapping(Config, mapping)
 
 
 class _StrictLoader(yaml.SafeLoader):
