@@ -694,7 +694,13 @@ def read_params(config: Config) -> ReadParams:
 
 
 def check_model_file(config: Config) -> None:
-    """Raise ``ConfigError`` unless the model file exists and is a file."""
+    """Check that the model file the configuration names (or the shipped one) exists.
+
+    Raises
+    ------
+    ConfigError
+        The path is missing or is not a regular file.
+    """
     path = model_path(config)
     if not path.is_file():
         what = "the shipped model" if config.model is None else "model"
@@ -718,7 +724,15 @@ def check_folders(config: Config) -> None:
     """Raise ``ConfigError`` if folders coincide, one is a file, or an output lies in the inbox.
 
     Outputs inside the inbox would be taken as new inputs forever. Paths are
-    resolved (symlinks followed) relative to the working directory.
+    resolved (symlinks followed) relative to the working directory; folders
+    that do not exist yet are fine (the daemon creates them).
+
+    Raises
+    ------
+    ConfigError
+        One line per problem: two folders resolve to the same place, a folder
+        path is an existing file, or outbox/archive/failed/state_dir lies
+        inside the inbox.
     """
     resolved = {key: path.resolve() for key, path in _folders(config).items()}
     problems: list[str] = []
