@@ -70,7 +70,21 @@ def _lookup(mapping: dict, path: str) -> bool:
 # --- the shipped file -------------------------------------------------------
 
 
+def _flatten(mapping: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def test_shipped_yaml_equals_the_built_in_defaults() -> None:
+    shipped = _flatten(config_to_mapping(load_config(SHIPPED_YAML)))
+    defaults = _flatten(config_to_mapping(Config()))
+    differ = {k: (shipped[k], defaults[k]) for k in defaults if shipped[k] != defaults[k]}
+    assert differ == {}, f"config/digitd.yaml (file value, built-in default) differ: {differ}"
     assert load_config(SHIPPED_YAML) == Config()
 
 
