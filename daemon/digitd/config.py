@@ -654,10 +654,41 @@ def config_to_mapping(config: Config) -> dict[str, Any]:
     return _to_plain(config)
 
 
+class _FlowDict(dict):  # type: ignore[type-arg]
+    """A mapping printed on one line, like the zones of ``config/digitd.yaml``."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Sections as blocks; lists, and mappings of scalars inside lists of items, on one line."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+
+
+def _represent_flow_dict(dumper: yaml.SafeDumper, data: _FlowDict) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(_FlowDict, _represent_flow_dict)
+
+
+def _flow_leaves(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, dict):
+        if depth > 2 and all(not isinstance(v, dict | list) for v in value.values()):
+            return _FlowDict(value)
+        return {k: _flow_leaves(v, depth + 1) for k, v in value.items()}
+    return value
+
+
 def format_config(config: Config) -> str:
-    """The configuration as a YAML document."""
-    return yaml.safe_dump(
-        config_to_mapping(config), sort_keys=False, default_flow_style=False, allow_unicode=True
+    """The configuration as a YAML document, laid out like ``config/digitd.yaml``."""
+    return yaml.dump(
+        _flow_leaves(config_to_mapping(config)),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
     )
 
 
