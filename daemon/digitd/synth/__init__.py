@@ -16,16 +16,20 @@ from digitd.synth.pages import (
     random_style,
 )
 from digitd.synth.pen import render_digit
+from digitd.synth.score import PageScore, edit_distance, score_page
 
 __all__ = [
     "CHEQUE_MM",
     "FORM_MM",
     "DigitBank",
+    "PageScore",
     "ScanStyle",
     "SynthPage",
     "TruthField",
+    "edit_distance",
     "make_cheque",
     "make_form",
     "random_style",
     "render_digit",
+    "score_page",
 ]

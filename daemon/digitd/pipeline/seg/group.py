@@ -74,8 +74,10 @@ def _drop_noise(
     shadow = at_edge & ((h > 0.6 * max_h) | (w > 0.6 * max_h) | (fill > 0.6))
     big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2)
     big |= (w > max_aspect * h) & (h >= min_height_mm * px_per_mm)  # signatures, words
+    # Hair-thin straight slivers are what is left of broken printed lines.
+    sliver = (w <= max(1, round(0.15 * px_per_mm))) & (h > speck)
     keep = np.zeros(n, np.uint8)
-    keep[1:] = ~(tiny | hole | shadow | big)
+    keep[1:] = ~(tiny | hole | shadow | big | sliver)
     return keep[labels]
 
 
@@ -132,6 +134,56 @@ def find_marks(
     return Marks(labels=labels, ink=kept, boxes=boxes, members=members)
 
 
+def _merge(marks: Marks, owner: np.ndarray) -> Marks:
+    """Marks united by ``owner`` (the mark each one joins, itself if none)."""
+    boxes = marks.boxes
+    new_boxes: list[np.ndarray] = []
+    new_members: list[tuple[int, ...]] = []
+    for g in np.unique(owner):
+        parts = np.flatnonzero(owner == g)
+        pb = boxes[parts]
+        x0, y0 = pb[:, 0].min(), pb[:, 1].min()
+        x1, y1 = (pb[:, 0] + pb[:, 2]).max(), (pb[:, 1] + pb[:, 3]).max()
+        new_boxes.append(np.array([x0, y0, x1 - x0, y1 - y0]))
+        new_members.append(tuple(m for p in parts for m in marks.members[p]))
+    return Marks(
+        labels=marks.labels,
+        ink=marks.ink,
+        boxes=np.array(new_boxes, dtype=np.int64).reshape(-1, 4),
+        members=tuple(new_members),
+    )
+
+
+def _join_overlapping(marks: Marks, *, px_per_mm: float, min_height_mm: float) -> Marks:
+    """Join digit-tall pieces that share most of their columns: a 0 or 4 drawn in two strokes."""
+    boxes = marks.boxes
+    min_h = min_height_mm * px_per_mm
+    tall = np.flatnonzero(boxes[:, 3] >= 0.6 * min_h)
+    if len(tall) < 2:
+        return marks
+    b = boxes[tall]
+    x0, x1 = b[:, 0], b[:, 0] + b[:, 2]
+    y0, y1 = b[:, 1], b[:, 1] + b[:, 3]
+    overlap_x = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    overlap_y = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    narrower = np.minimum(b[:, 2][:, None], b[:, 2][None, :])
+    union_w = np.maximum(x1[:, None], x1[None, :]) - np.minimum(x0[:, None], x0[None, :])
+    union_h = np.maximum(y1[:, None], y1[None, :]) - np.minimum(y0[:, None], y0[None, :])
+    same = (
+        (overlap_x >= 0.6 * narrower)
+        & (overlap_y > 0.3 * np.minimum(b[:, 3][:, None], b[:, 3][None, :]))
+        & (union_w <= 0.9 * union_h)
+    )
+    np.fill_diagonal(same, False)
+    if not same.any():
+        return marks
+    owner = np.arange(len(boxes))
+    for i, j in zip(*np.nonzero(np.triu(same)), strict=True):
+        a, c = owner[tall[i]], owner[tall[j]]
+        owner[owner == max(a, c)] = min(a, c)
+    return _merge(marks, owner)
+
+
 def join_fragments(
     marks: Marks, *, px_per_mm: float, min_height_mm: float, max_gap_mm: float = 0.6
 ) -> Marks:
@@ -154,6 +206,7 @@ def join_fragments(
     Marks
         With the pieces joined; the same object when nothing joins.
     """
+    marks = _join_overlapping(marks, px_per_mm=px_per_mm, min_height_mm=min_height_mm)
     boxes = marks.boxes
     if len(boxes) < 2:
         return marks
@@ -179,21 +232,7 @@ def join_fragments(
         return marks
     owner = np.arange(len(boxes))
     owner[small[joins]] = big[target[joins]]
-    new_boxes: list[np.ndarray] = []
-    new_members: list[tuple[int, ...]] = []
-    for g in np.unique(owner):
-        parts = np.flatnonzero(owner == g)
-        pb = boxes[parts]
-        x0, y0 = pb[:, 0].min(), pb[:, 1].min()
-        x1, y1 = (pb[:, 0] + pb[:, 2]).max(), (pb[:, 1] + pb[:, 3]).max()
-        new_boxes.append(np.array([x0, y0, x1 - x0, y1 - y0]))
-        new_members.append(tuple(m for p in parts for m in marks.members[p]))
-    return Marks(
-        labels=marks.labels,
-        ink=marks.ink,
-        boxes=np.array(new_boxes, dtype=np.int64),
-        members=tuple(new_members),
-    )
+    return _merge(marks, owner)
 
 
 def _rows(boxes: np.ndarray, order: np.ndarray) -> list[list[int]]:
@@ -221,6 +260,37 @@ def _rows(boxes: np.ndarray, order: np.ndarray) -> list[list[int]]:
             ]
     rows.sort(key=lambda r: float(np.median(boxes[r, 1])))
     return rows
+
+
+def _count_letters(
+    boxes: np.ndarray, run: list[int], small_cx: np.ndarray, small_cy: np.ndarray, reach: float
+) -> int:
+    """How many marks in and around a run look like lower-case letters.
+
+    Small marks in its box or within ``reach`` to either side (x-height
+    letters under the digit height), and
+    marks of the run clearly shorter than their tallest near neighbour with a
+    top lower than its (x-height letters among ascenders and capitals).
+    """
+    members = boxes[run]
+    x0 = members[:, 0].min() - reach
+    x1 = (members[:, 0] + members[:, 2]).max() + reach
+    y0 = members[:, 1].min()
+    y1 = (members[:, 1] + members[:, 3]).max()
+    inside = (small_cx >= x0) & (small_cx <= x1) & (small_cy >= y0) & (small_cy <= y1)
+    count = int(inside.sum())
+    if len(run) >= 3:
+        heights = members[:, 3].astype(np.float64)
+        tops = members[:, 1].astype(np.float64)
+        for i in range(len(run)):
+            near = slice(max(0, i - 2), i + 3)
+            tallest = int(np.argmax(heights[near])) + near.start
+            if (
+                heights[i] < 0.75 * heights[tallest]
+                and tops[i] > tops[tallest] + 0.2 * heights[tallest]
+            ):
+                count += 1
+    return count
 
 
 def group_fields(
@@ -276,14 +346,14 @@ def group_fields(
             else:
                 current.append(i)
             right = max(right, boxes[i, 0] + boxes[i, 2])
-        for run in runs:
-            members = boxes[run]
-            x0 = members[:, 0].min()
-            x1 = (members[:, 0] + members[:, 2]).max()
-            y0 = members[:, 1].min()
-            y1 = (members[:, 1] + members[:, 3]).max()
-            inside = (small_cx >= x0) & (small_cx <= x1) & (small_cy >= y0) & (small_cy <= y1)
-            if int(inside.sum()) > max(1, len(run)):
+        wordy = [_count_letters(boxes, run, small_cx, small_cy, gap / 2.0) for run in runs]
+        marks_in_row = sum(len(run) for run in runs)
+        letters_in_row = sum(wordy)
+        # A row that is mostly words (a title, a printed sentence) is dropped whole.
+        if letters_in_row >= 0.5 * marks_in_row and letters_in_row >= 3:
+            continue
+        for run, letters in zip(runs, wordy, strict=True):
+            if letters >= max(2, 0.5 * len(run)):
                 continue
             fields.append(run)
     return fields

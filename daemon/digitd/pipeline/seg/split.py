@@ -15,6 +15,8 @@ _FORCE_RATIO = 2.0
 # How much better than the (width-discounted) whole mark a cut must score to be taken.
 _MARGIN = 0.02
 _MAX_CANDIDATES = 4
+# Two touching digits are rarely narrower than this many digit heights.
+_MIN_ASPECT = 0.85
 # Pieces shorter than this share of the digit height are flags and arms, not digits.
 _MIN_PIECE_HEIGHT = 0.6
 
@@ -129,7 +131,7 @@ def split_touching(
         return []
     width = whole[2]
     forced = width > _FORCE_RATIO * digit_width
-    if depth <= 0 or width <= split_ratio * digit_width:
+    if depth <= 0 or width <= split_ratio * digit_width or width < _MIN_ASPECT * digit_height:
         return [whole]
     if score_crops is None and not forced:
         return [whole]
