@@ -112,5 +112,5 @@ def test_truncated_png_is_an_input_error() -> None:
     data = _encode(
         Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200), np.uint8)), "PNG"
     )
-    with pytest.raises(InputError, match="truncated|corrupt"):
+    with pytest.raises(InputError, match=r"truncated|corrupt"):
         load_pages(data[: len(data) // 2])

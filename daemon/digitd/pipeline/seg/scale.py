@@ -5,11 +5,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["estimate_scale", "measure_stroke_width"]
+from digitd.pipeline.seg.components import label_components
+
+__all__ = ["estimate_scale", "measure_glyph_height", "measure_stroke_width"]
 
 MM_PER_INCH = 25.4
 # A ballpoint or gel pen line on a scan is about this wide.
 _PEN_WIDTH_MM = 0.4
+# The taller glyphs on a page (digits, capitals) are about this tall.
+_GLYPH_HEIGHT_MM = 6.0
 _MIN_PX_PER_MM = 1.5  # 38 dpi: digits about 9 px tall
 _MAX_PX_PER_MM = 24.0  # 610 dpi
 
@@ -42,7 +46,9 @@ def estimate_scale(image: np.ndarray, *, dpi: float | None) -> float:
     """Pixels per millimetre of a page.
 
     With a dpi from the file, that; without, measured from the page: the
-    stroke width of its ink (Otsu threshold) taken as a pen line of 0.4 mm.
+    geometric mean of two guesses, the stroke width of its ink (Otsu
+    threshold) taken as a pen line of 0.4 mm, and the height of its taller
+    glyphs taken as 6 mm.
 
     Parameters
     ----------
@@ -63,4 +69,31 @@ def estimate_scale(image: np.ndarray, *, dpi: float | None) -> float:
     width = measure_stroke_width(ink)
     if width <= 0:
         return 300.0 / MM_PER_INCH
-    return float(np.clip(width / _PEN_WIDTH_MM, _MIN_PX_PER_MM, _MAX_PX_PER_MM))
+    by_stroke = width / _PEN_WIDTH_MM
+    height = measure_glyph_height(ink)
+    # Pens and print vary in width, writing in size: the two guesses temper each other.
+    ppm = np.sqrt(by_stroke * height / _GLYPH_HEIGHT_MM) if height > 0 else by_stroke
+    return float(np.clip(ppm, _MIN_PX_PER_MM, _MAX_PX_PER_MM))
+
+
+def measure_glyph_height(ink: np.ndarray) -> float:
+    """Height of the taller glyph-shaped marks (75th percentile), in pixels.
+
+    Parameters
+    ----------
+    ink : (H, W) uint8 ndarray
+        1 for ink.
+
+    Returns
+    -------
+    height : float
+        0.0 when the page has no glyph-shaped marks.
+    """
+    n, _, stats = label_components(ink)
+    if n <= 1:
+        return 0.0
+    w, h = stats[1:, 2], stats[1:, 3]
+    glyph = (h >= 8) & (w >= 2) & (w <= 1.5 * h) & (h <= 0.5 * ink.shape[0])
+    if not glyph.any():
+        return 0.0
+    return float(np.percentile(h[glyph], 75))
