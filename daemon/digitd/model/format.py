@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,9 @@ class Model:
     k : int
     sha256 : str
         Of the model file it was loaded from ('' before saving).
+    extras : dict of str to Any
+        Further parts saved in the same file, by name (``extras["marks"]``
+        holds the print/hand classifier). Empty by default.
     """
 
     id: str
@@ -47,6 +50,7 @@ class Model:
     reference_labels: np.ndarray
     k: int
     sha256: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def card_path(path: Path) -> Path:
@@ -70,6 +74,7 @@ def save_model(model: Model, path: Path, card: dict[str, Any]) -> str:
         "reference": model.reference,
         "reference_labels": model.reference_labels,
         "k": model.k,
+        "extras": dict(model.extras),
     }
     joblib.dump(payload, path, compress=3)
     digest = _sha256(path)
@@ -120,4 +125,5 @@ def load_model(path: Path) -> Model:
         reference_labels=np.asarray(payload["reference_labels"]),
         k=int(payload["k"]),
         sha256=digest,
+        extras=dict(payload.get("extras") or {}),
     )

@@ -1,0 +1,880 @@
+"""The daemon: watch the inbox, read documents in the pool, publish, dispose.
+
+Lifecycle (one thread; the observer thread only queues events):
+
+``startup``
+    check folders, open the ledger, finish what a crash left half done,
+    start the pool (the model is loaded once per worker), start watching,
+    queue the backlog oldest first, log ``ready``.
+``main loop``
+    take watcher events -> stability tracker -> ready files, oldest first ->
+    read bytes, hash, ledger ``processing`` -> worker -> outputs written
+    atomically -> rollup appended -> ledger ``written`` -> original moved ->
+    ledger ``done``. Failures go the same way to failed/.
+``shutdown``
+    stop taking files, let documents in progress finish within the grace
+    period, abandon the rest (their originals never left the inbox).
+
+The signal handlers only record the signal; the loop acts on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import structlog
+
+from digitd import output
+from digitd.config import Config, check_environment, load_config, model_path, read_params
+from digitd.config import worker_count as config_worker_count
+from digitd.errors import ConfigError, DigitdError
+from digitd.service.disposition import free_destination, move_file, write_error_report
+from digitd.service.ledger import Ledger, LedgerRow, utc_now
+from digitd.service.outbox import (
+    append_rollup,
+    check_rollup,
+    choose_stem,
+    fsync_dir,
+    publish_files,
+    remove_orphan_temps,
+    write_atomic,
+)
+from digitd.service.pool import Completion, WorkerPool
+from digitd.service.stability import Hint, Ready, StabilityTracker
+from digitd.service.watcher import (
+    FileFilter,
+    InboxWatcher,
+    classify_entry,
+    is_inside,
+    relative_to_inbox,
+    scan_inbox,
+)
+from digitd.service.worker import Job, JobOutcome, OutputSwitches, WorkerSettings
+
+__all__ = ["Daemon", "Folders", "worker_settings"]
+
+log = structlog.get_logger("digitd")
+
+LEDGER_NAME = "ledger.sqlite3"
+_TICK = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Folders:
+    """The daemon's folders, resolved to absolute paths."""
+
+    inbox: Path
+    outbox: Path
+    archive: Path
+    failed: Path
+    state_dir: Path
+
+    @classmethod
+    def of(cls, config: Config) -> Folders:
+        return cls(
+            inbox=config.inbox.resolve(),
+            outbox=config.outbox.resolve(),
+            archive=config.archive.resolve(),
+            failed=config.failed.resolve(),
+            state_dir=config.state_dir.resolve(),
+        )
+
+    def create(self) -> None:
+        for folder in (self.inbox, self.outbox, self.archive, self.failed, self.state_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+def worker_settings(config: Config) -> WorkerSettings:
+    """What each worker process needs from the configuration."""
+    o = config.outputs
+    return WorkerSettings(
+        model_path=model_path(config),
+        params=read_params(config),
+        outputs=OutputSwitches(json=o.json, csv=o.csv, annotated=o.annotated, rollup=o.rollup),
+        max_pixels=config.limits.max_pixels,
+        max_pages=config.limits.max_pages,
+        pdf_dpi=config.load.pdf_dpi,
+    )
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """A document handed to a worker."""
+
+    ready: Ready
+    relative: Path
+    sha256: str
+    stem: str
+    dispatched: float
+    worker_pid: int
+
+
+@dataclass(order=True, slots=True)
+class _Queued:
+    """A ready file waiting for a worker; ordered oldest first."""
+
+    mtime_ns: int
+    path: Path = field(compare=True)
+    ready: Ready = field(compare=False)
+    not_before: float = field(default=0.0, compare=False)
+    tries: int = field(default=0, compare=False)
+
+
+class Daemon:
+    """The watch-folder service for one configuration.
+
+    Parameters
+    ----------
+    config : Config
+    config_path : Path or None
+        Re-read on SIGHUP; None means the built-in defaults.
+    """
+
+    def __init__(self, config: Config, config_path: Path | None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.folders = Folders.of(config)
+        self._stop_requests = 0
+        self._reload_requested = False
+        self._ledger: Ledger | None = None
+        self._pool: WorkerPool | None = None
+        self._watcher: InboxWatcher | None = None
+        self._tracker = StabilityTracker(settle_seconds=0.5, stable_seconds=5.0)
+        self._filter = FileFilter((), ())
+        self._queue: list[_Queued] = []
+        self._queued_paths: set[Path] = set()
+        self._in_flight: dict[int, _InFlight] = {}
+        self._refused: set[Path] = set()
+        self._kept: dict[Path, tuple[int, int]] = {}
+        self._decode_retried: set[tuple[Path, int, int]] = set()
+        self._next_job = 1
+        self._next_rescan = 0.0
+        self._next_status = 0.0
+        self._counts = {"ok": 0, "failed": 0, "duplicate": 0}
+        self._healthy = True
+
+    # -- signals -----------------------------------------------------------
+
+    def _on_stop(self, _signum: int, _frame: FrameType | None) -> None:
+        # A second signal cuts the grace period short (see _drain).
+        self._stop_requests += 1
+
+    def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
+        self._reload_requested = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_hup)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; return the exit status.
+
+        Raises
+        ------
+        ConfigError
+            Folders coincide or nest, or the model file is missing.
+        ModelError
+            The model cannot be loaded.
+        """
+        self.install_signal_handlers()
+        try:
+            self._startup()
+            self._main_loop()
+            self._drain(self.config.shutdown_grace_seconds)
+        finally:
+            self._stop_components()
+            notify("STOPPING=1")
+        forced = self._stop_requests >= 2
+        log.info("stopped", forced=forced, **self._counts)
+        return 1 if forced else 0
+
+    def _startup(self) -> None:
+        check_environment(self.config)
+        self.folders.create()
+        if self._ledger is None:
+            self._ledger = Ledger(self.folders.state_dir / LEDGER_NAME)
+        for path in remove_orphan_temps(self.folders.outbox, recursive=True):
+            log.info("removed_orphan_temp", path=str(path))
+        self._recover()
+        self._start_components()
+
+    def _start_components(self) -> None:
+        cfg = self.config
+        self.folders = Folders.of(cfg)
+        self.folders.create()
+        watch = cfg.watch
+        self._tracker = StabilityTracker(
+            settle_seconds=watch.settle_seconds, stable_seconds=watch.stable_seconds
+        )
+        self._filter = FileFilter(tuple(watch.patterns), tuple(watch.ignore))
+        workers = config_worker_count(cfg)
+        self._pool = WorkerPool(
+            worker_settings(cfg),
+            workers,
+            document_timeout_seconds=cfg.limits.document_timeout_seconds,
+        )
+        self._pool.start()
+        self._watcher = InboxWatcher(
+            self.folders.inbox,
+            recursive=watch.recursive,
+            polling=watch.polling,
+            poll_interval_seconds=watch.poll_interval_seconds,
+        )
+        self._watcher.start()
+        if self._watcher.fallback_reason:
+            log.warning("watch_fallback", reason=self._watcher.fallback_reason)
+        self._rescan()
+        self._healthy = True
+        log.info(
+            "ready",
+            inbox=str(self.folders.inbox),
+            outbox=str(self.folders.outbox),
+            archive=str(self.folders.archive),
+            failed=str(self.folders.failed),
+            workers=workers,
+            worker_pids=self._pool.pids(),
+            polling=self._watcher.polling,
+            backlog=len(self._tracker),
+        )
+        notify("READY=1")
+
+    def _stop_components(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        if self._pool is not None:
+            self._pool.kill()
+            self._pool = None
+        if self._in_flight:
+            log.warning(
+                "abandoned",
+                count=len(self._in_flight),
+                sources=[str(f.relative) for f in self._in_flight.values()],
+                note="left in the inbox; read again on the next start",
+            )
+            self._in_flight.clear()
+        self._queue.clear()
+        self._queued_paths.clear()
+
+    def _drain(self, grace: float) -> None:
+        """Stop taking files; let documents in progress finish for up to ``grace`` seconds."""
+        if self._watcher is not None:
+            self._watcher.stop()
+        busy = len(self._in_flight)
+        log.info("stopping", in_flight=busy, grace_seconds=grace)
+        notify("STOPPING=1")
+        deadline = time.monotonic() + grace
+        while (
+            self._in_flight
+            and self._pool is not None
+            and time.monotonic() < deadline
+            and self._stop_requests < 2
+        ):
+            for completion in self._pool.poll(_TICK):
+                self._complete(completion)
+            self._ping_watchdog()
+
+    def _main_loop(self) -> None:
+        assert self._pool is not None and self._watcher is not None
+        while self._stop_requests == 0:
+            if self._reload_requested:
+                self._reload_requested = False
+                self._reload()
+            now = time.monotonic()
+            self._take_events()
+            if now >= self._next_rescan:
+                self._rescan()
+            self._check_watcher()
+            for ready in self._tracker.pop_ready(now=now):
+                self._enqueue(ready)
+            self._dispatch_ready(now)
+            timeout = _TICK
+            for completion in self._pool.poll(timeout):
+                self._complete(completion)
+            if self._pool.broken is not None:
+                raise DigitdError(f"a replacement worker failed: {self._pool.broken}")
+            self._ping_watchdog()
+
+    # -- reload ------------------------------------------------------------
+
+    def _reload(self) -> None:
+        try:
+            new = load_config(self.config_path)
+            check_environment(new)
+        except ConfigError as exc:
+            log.error(
+                "reload_rejected",
+                config=str(self.config_path),
+                problems=exc.problems,
+                note="keeping the current configuration",
+            )
+            return
+        log.info("reloading", config=str(self.config_path))
+        self._drain(self.config.shutdown_grace_seconds)
+        self._stop_components()
+        old_state = self.folders.state_dir
+        self.config = new
+        if Folders.of(new).state_dir != old_state and self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+        self._startup()
+
+    # -- watching ----------------------------------------------------------
+
+    def _take_events(self) -> None:
+        assert self._watcher is not None
+        for cand in self._watcher.drain():
+            if cand.hint == "error":
+                log.error("watch_event_failed", path=str(cand.path), error=cand.message)
+            elif cand.hint == "scan":
+                self._scan_folder(cand.path)
+            elif cand.hint is None:
+                self._tracker.forget(cand.path)
+            elif isinstance(cand.hint, Hint):
+                self._consider(cand.path, cand.hint)
+
+    def _rescan(self) -> None:
+        self._scan_folder(self.folders.inbox)
+        self._next_rescan = time.monotonic() + self.config.watch.rescan_seconds
+
+    def _scan_folder(self, folder: Path) -> None:
+        if not is_inside(folder, self.folders.inbox):
+            return
+        found = list(scan_inbox(self.folders.inbox, folder, recursive=self.config.watch.recursive))
+        for path in found:
+            self._consider(path, Hint.SCANNED)
+
+    def _consider(self, path: Path, hint: Hint) -> None:
+        """Start tracking a file the watcher saw, unless it is not ours to take."""
+        inbox = self.folders.inbox
+        relative = relative_to_inbox(path, inbox)
+        if relative is None or relative == Path("."):
+            return
+        if not self.config.watch.recursive and len(relative.parts) > 1:
+            return
+        if path in self._queued_paths or self._is_in_flight(path):
+            return
+        if not self._filter.is_wanted(relative):
+            return
+        kind = classify_entry(path, inbox)
+        if kind in ("symlink", "outside"):
+            if path not in self._refused:
+                self._refused.add(path)
+                log.warning(
+                    "refused",
+                    source=str(relative),
+                    reason="a symlink" if kind == "symlink" else "resolves outside the inbox",
+                    note="not followed; left alone",
+                )
+            return
+        if kind != "file":
+            return
+        kept = self._kept.get(path)
+        if kept is not None:
+            try:
+                st = os.stat(path, follow_symlinks=False)
+            except OSError:
+                return
+            if (st.st_size, st.st_mtime_ns) == kept:
+                return
+            del self._kept[path]
+        self._tracker.note(path, hint)
+
+    def _is_in_flight(self, path: Path) -> bool:
+        return any(f.ready.path == path for f in self._in_flight.values())
+
+    def _check_watcher(self) -> None:
+        assert self._watcher is not None
+        if self._watcher.is_alive():
+            return
+        log.error("watcher_died", note="restarting the observer")
+        try:
+            self._watcher.restart()
+        except OSError as exc:
+            self._healthy = False
+            log.error("watcher_restart_failed", error=str(exc), note="watchdog pings stop")
+            return
+        if self._watcher.fallback_reason:
+            log.warning("watch_fallback", reason=self._watcher.fallback_reason)
+        self._rescan()
+
+    # -- dispatching -------------------------------------------------------
+
+    def _enqueue(self, ready: Ready, *, not_before: float = 0.0, tries: int = 0) -> None:
+        if ready.path in self._queued_paths:
+            return
+        self._queued_paths.add(ready.path)
+        heapq.heappush(self._queue, _Queued(ready.mtime_ns, ready.path, ready, not_before, tries))
+
+    def _dispatch_ready(self, now: float) -> None:
+        assert self._pool is not None
+        deferred: list[_Queued] = []
+        while self._queue and self._pool.idle_count() > 0:
+            item = heapq.heappop(self._queue)
+            if item.not_before > now:
+                deferred.append(item)
+                continue
+            self._queued_paths.discard(item.path)
+            try:
+                self._dispatch(item)
+            except DigitdError:
+                raise
+            except Exception as exc:  # one file's trouble never stops the daemon
+                log.exception("dispatch_failed", source=str(item.path), error=str(exc))
+        for item in deferred:
+            heapq.heappush(self._queue, item)
+
+    def _retry_later(self, item: _Queued, reason: str) -> None:
+        retry = self.config.retry
+        tries = item.tries + 1
+        rel = relative_to_inbox(item.path, self.folders.inbox)
+        if tries >= retry.max_attempts:
+            if not item.path.exists():
+                log.warning("vanished", source=str(rel), note="deleted before it was read")
+                return
+            log.warning("unreadable", source=str(rel), error=reason, attempts=tries)
+            self._fail_unread(
+                item.path,
+                reason=f"cannot read the file: {reason}",
+                error_type="unreadable",
+                attempts=tries,
+            )
+            return
+        delay = retry.backoff_seconds * (2 ** (tries - 1))
+        log.info("retry_later", source=str(rel), error=reason, attempt=tries, delay_seconds=delay)
+        self._queued_paths.add(item.path)
+        heapq.heappush(
+            self._queue,
+            _Queued(item.mtime_ns, item.path, item.ready, time.monotonic() + delay, tries),
+        )
+
+    def _dispatch(self, item: _Queued) -> None:
+        assert self._pool is not None and self._ledger is not None
+        ready = item.ready
+        path = ready.path
+        relative = relative_to_inbox(path, self.folders.inbox)
+        assert relative is not None
+        limits = self.config.limits
+        if ready.size > limits.max_file_bytes:
+            self._fail_unread(
+                path,
+                reason=f"file is {ready.size} bytes, more than limits.max_file_bytes="
+                f"{limits.max_file_bytes}",
+                error_type="limit",
+                attempts=1,
+            )
+            return
+        try:
+            data, st = _read_nofollow(path)
+        except FileNotFoundError:
+            self._retry_later(item, "file not found")
+            return
+        except OSError as exc:
+            self._retry_later(item, exc.strerror or str(exc))
+            return
+        if (st.st_size, st.st_mtime_ns) != (ready.size, ready.mtime_ns):
+            self._tracker.note(path, Hint.CHANGED)  # still being written
+            return
+        sha = hashlib.sha256(data).hexdigest()
+        if any(f.sha256 == sha for f in self._in_flight.values()):
+            # The same bytes under another name are being read right now:
+            # decide about this copy once that one is finished.
+            self._enqueue(ready, not_before=time.monotonic() + 1.0)
+            return
+        row = self._ledger.get(sha)
+        if row is not None and self._is_duplicate(row):
+            self._handle_duplicate(path, relative, sha, row)
+            return
+        if (
+            row is not None
+            and row.state == "processing"
+            and row.attempts >= self.config.retry.max_attempts
+        ):
+            self._fail_read(
+                path,
+                relative,
+                sha,
+                ready,
+                error=f"digitd stopped {row.attempts} times while reading this document",
+                error_type="crash_loop",
+                attempts=row.attempts,
+            )
+            return
+        stem = self._choose_stem(relative, sha)
+        self._ledger.start(sha, str(relative), str(relative.parent / stem))
+        job = Job(self._next_job, str(relative), stem, data, sha)
+        self._next_job += 1
+        pid = self._pool.submit(job)
+        self._in_flight[job.job_id] = _InFlight(ready, relative, sha, stem, time.monotonic(), pid)
+        log.debug("dispatched", source=str(relative), sha256=sha, worker_pid=pid, job=job.job_id)
+
+    def _choose_stem(self, relative: Path, sha: str) -> str:
+        assert self._ledger is not None
+        ledger = self._ledger
+        sub = relative.parent
+
+        def owner_of(stem: str) -> str | None:
+            return ledger.stem_owner(str(sub / stem))
+
+        return choose_stem(
+            self.folders.outbox / sub, Path(relative.name).stem, sha, owner_of=owner_of
+        )
+
+    def _is_duplicate(self, row: LedgerRow) -> bool:
+        return row.state == "done" and self.config.duplicates == "skip"
+
+    def _handle_duplicate(self, path: Path, relative: Path, sha: str, row: LedgerRow) -> None:
+        assert self._ledger is not None
+        self._ledger.count_duplicate(sha)
+        self._counts["duplicate"] += 1
+        destination = self._dispose_ok(path, relative, sha)
+        log.info(
+            "duplicate",
+            source=str(relative),
+            sha256=sha,
+            first_source=row.source,
+            outputs=list(row.outputs),
+            destination=None if destination is None else str(destination),
+            note="same bytes already read; not read again (duplicates: skip)",
+        )
+
+    # -- completing --------------------------------------------------------
+
+    def _complete(self, completion: Completion) -> None:
+        flight = self._in_flight.pop(completion.job.job_id, None)
+        if flight is None:
+            return
+        try:
+            self._complete_one(completion, flight)
+        except DigitdError:
+            raise
+        except Exception as exc:  # e.g. the outbox disk is full: the original stays put
+            log.exception(
+                "publish_failed",
+                source=str(flight.relative),
+                sha256=flight.sha256,
+                error=str(exc),
+                note="original left in the inbox; read again later",
+            )
+            self._enqueue(flight.ready, not_before=time.monotonic() + 30.0)
+
+    def _complete_one(self, completion: Completion, flight: _InFlight) -> None:
+        outcome = completion.outcome
+        if outcome is None:
+            self._fail_read(
+                flight.ready.path,
+                flight.relative,
+                flight.sha256,
+                flight.ready,
+                error=completion.failure or "unknown failure",
+                error_type=completion.kind or "crash",
+                attempts=self._attempts(flight.sha256),
+                stem=flight.stem,
+            )
+            return
+        if outcome.status == "ok":
+            self._publish(flight, outcome)
+            return
+        key = (flight.ready.path, flight.ready.size, flight.ready.mtime_ns)
+        stable = self.config.watch.stable_seconds
+        if (
+            outcome.error_kind == "input"
+            and flight.ready.quiet_seconds < stable
+            and key not in self._decode_retried
+        ):
+            # It may still be being written: wait for a full quiet period first.
+            self._decode_retried.add(key)
+            assert self._ledger is not None
+            self._ledger.forget_attempt(flight.sha256)
+            self._tracker.require(flight.ready, stable)
+            log.info(
+                "not_yet_complete",
+                source=str(flight.relative),
+                error=outcome.error,
+                note=f"checked again after {stable:g} s without change",
+            )
+            return
+        self._decode_retried.discard(key)
+        self._fail_read(
+            flight.ready.path,
+            flight.relative,
+            flight.sha256,
+            flight.ready,
+            error=outcome.error or "failed",
+            error_type=outcome.error_kind or "internal",
+            attempts=self._attempts(flight.sha256),
+            stem=flight.stem,
+            model=None,
+        )
+
+    def _attempts(self, sha: str) -> int:
+        assert self._ledger is not None
+        row = self._ledger.get(sha)
+        return 1 if row is None else max(1, row.attempts)
+
+    def _publish(self, flight: _InFlight, outcome: JobOutcome) -> None:
+        assert self._ledger is not None
+        ledger = self._ledger
+        folder = self.folders.outbox / flight.relative.parent
+        publish_files(folder, outcome.files)
+        names = [str(flight.relative.parent / name) for name, _ in outcome.files]
+        if outcome.rollup_rows:
+            append_rollup(
+                self.folders.outbox / output.rollup_name(datetime.now(UTC).date()),
+                output.encode_rollup_header(),
+                outcome.rollup_rows,
+                before_append=lambda intent: ledger.record_rollup(flight.sha256, intent),
+            )
+        destination = self._plan_ok_destination(flight.relative, flight.sha256)
+        ledger.mark_written(
+            flight.sha256,
+            outputs=names,
+            destination=None if destination is None else str(destination),
+            fields=outcome.fields,
+            timings=outcome.timings_ms,
+        )
+        where = self._dispose_planned(flight.ready, destination)
+        ledger.finish(flight.sha256)
+        self._counts["ok"] += 1
+        log.info(
+            "document",
+            source=str(flight.relative),
+            sha256=flight.sha256,
+            status="ok",
+            fields=outcome.fields,
+            pages=outcome.pages,
+            timings_ms={k: round(v, 1) for k, v in outcome.timings_ms.items()},
+            seconds=round(time.monotonic() - flight.dispatched, 3),
+            outputs=names,
+            original=where,
+            worker_pid=outcome.worker_pid,
+        )
+
+    # -- disposition -------------------------------------------------------
+
+    def _plan_ok_destination(self, relative: Path, sha: str) -> Path | None:
+        if self.config.disposition != "archive":
+            return None
+        return free_destination(self.folders.archive / relative.parent, relative.name, sha)
+
+    def _dispose_planned(self, ready: Ready, destination: Path | None) -> str:
+        """Move, delete or keep the original after success; say where it went."""
+        path = ready.path
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except FileNotFoundError:
+            return "vanished"
+        if (st.st_size, st.st_mtime_ns) != (ready.size, ready.mtime_ns):
+            # Rewritten while it was being read: these outputs are of the old
+            # bytes; the new bytes are a new document.
+            self._tracker.note(path, Hint.CHANGED)
+            return "changed; read again"
+        disposition = self.config.disposition
+        if disposition == "archive" and destination is not None:
+            move_file(path, destination)
+            return str(destination)
+        if disposition == "delete":
+            path.unlink()
+            fsync_dir(path.parent)
+            return "deleted"
+        self._kept[path] = (st.st_size, st.st_mtime_ns)
+        return "kept"
+
+    def _dispose_ok(self, path: Path, relative: Path, sha: str) -> Path | None:
+        destination = self._plan_ok_destination(relative, sha)
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        ready = Ready(path, st.st_size, st.st_mtime_ns, 0.0)
+        self._dispose_planned(ready, destination)
+        return destination
+
+    def _fail_unread(self, path: Path, *, reason: str, error_type: str, attempts: int) -> None:
+        """Fail a file that was never handed to a worker (too big, unreadable)."""
+        relative = relative_to_inbox(path, self.folders.inbox)
+        assert relative is not None
+        try:
+            sha = _sha256_file(path)
+        except OSError:
+            sha = None
+        if sha is None:
+            log.error("unreadable", source=str(relative), error=reason, note="left in the inbox")
+            return
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except OSError:
+            return
+        ready = Ready(path, st.st_size, st.st_mtime_ns, 0.0)
+        self._fail_read(
+            path, relative, sha, ready, error=reason, error_type=error_type, attempts=attempts
+        )
+
+    def _fail_read(
+        self,
+        path: Path,
+        relative: Path,
+        sha: str,
+        ready: Ready,
+        *,
+        error: str,
+        error_type: str,
+        attempts: int,
+        stem: str | None = None,
+        model: Any = None,
+    ) -> None:
+        """Send an original to failed/ with ``NAME.error.json``; write ``NAME.json`` (failed)."""
+        assert self._ledger is not None
+        ledger = self._ledger
+        if stem is None:
+            stem = self._choose_stem(relative, sha)
+        row = ledger.get(sha)
+        if row is None or row.state != "processing":
+            ledger.start(sha, str(relative), str(relative.parent / stem))
+        folder = self.folders.outbox / relative.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        document = output.failed_document(
+            source=relative.name, sha256=sha, error=error, processed_at=utc_now(), model=model
+        )
+        json_name = output.json_name(stem)
+        outputs: list[str] = []
+        if self.config.outputs.json:
+            write_atomic(folder / json_name, output.encode_json(document))
+            outputs.append(str(relative.parent / json_name))
+        destination = free_destination(self.folders.failed / relative.parent, relative.name, sha)
+        ledger.mark_failing(
+            sha,
+            error=error,
+            error_type=error_type,
+            destination=str(destination),
+            outputs=outputs,
+        )
+        write_error_report(
+            destination,
+            source=str(relative),
+            sha256=sha,
+            error=error,
+            error_type=error_type,
+            attempts=attempts,
+            at=utc_now(),
+        )
+        where = "vanished"
+        if path.exists():
+            move_file(path, destination)
+            where = str(destination)
+        ledger.finish(sha)
+        self._counts["failed"] += 1
+        log.warning(
+            "document",
+            source=str(relative),
+            sha256=sha,
+            status="failed",
+            error=error,
+            error_type=error_type,
+            attempts=attempts,
+            original=where,
+        )
+
+    # -- recovery ----------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Finish documents a crash left between 'outputs durable' and 'original moved'."""
+        assert self._ledger is not None
+        ledger = self._ledger
+        for row in ledger.in_state("processing"):
+            if row.rollup is not None and check_rollup(row.rollup):
+                # Outputs and rollup rows are durable; only the move is missing.
+                destination = self._plan_ok_destination(Path(row.source), row.sha256)
+                ledger.mark_written(
+                    row.sha256,
+                    outputs=list(row.outputs),
+                    destination=None if destination is None else str(destination),
+                    fields=row.fields or 0,
+                    timings=row.timings,
+                )
+        for row in ledger.in_state("written", "failing"):
+            self._recover_row(ledger.get(row.sha256) or row)
+
+    def _recover_row(self, row: LedgerRow) -> None:
+        assert self._ledger is not None
+        src = self.folders.inbox / row.source
+        dst = None if row.destination is None else Path(row.destination)
+        where = "already moved"
+        if src.is_file() and not src.is_symlink() and _sha256_file(src) == row.sha256:
+            if row.state == "failing" and dst is not None:
+                write_error_report(
+                    dst,
+                    source=row.source,
+                    sha256=row.sha256,
+                    error=row.error or "failed",
+                    error_type=row.error_type or "internal",
+                    attempts=row.attempts,
+                    at=utc_now(),
+                )
+            if dst is not None:
+                if dst.exists():
+                    dst = free_destination(dst.parent, src.name, row.sha256)
+                move_file(src, dst)
+                where = str(dst)
+            elif self.config.disposition == "delete" and row.state == "written":
+                src.unlink()
+                where = "deleted"
+            else:
+                where = "kept"
+        elif dst is None or not dst.exists():
+            where = "vanished"
+        self._ledger.finish(row.sha256)
+        log.info("recovered", source=row.source, sha256=row.sha256, state=row.state, original=where)
+
+    # -- systemd -----------------------------------------------------------
+
+    def _ping_watchdog(self) -> None:
+        now = time.monotonic()
+        if self._healthy:
+            notify("WATCHDOG=1")
+        if now >= self._next_status:
+            self._next_status = now + 5.0
+            notify(
+                f"STATUS=ok {self._counts['ok']}, failed {self._counts['failed']}, "
+                f"duplicates {self._counts['duplicate']}, in progress {len(self._in_flight)}, "
+                f"waiting {len(self._queue) + len(self._tracker)}"
+            )
+
+
+def _read_nofollow(path: Path) -> tuple[bytes, os.stat_result]:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        st = os.fstat(fd)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks), st
+    finally:
+        os.close(fd)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def notify(message: str) -> None:
+    """Tell systemd (stand-in until the sd_notify module lands)."""
