@@ -83,7 +83,10 @@ def _document(source: str = "cheque 7 é.png") -> DocumentResult:
         height=1100,
         dpi=300.0,
         skew_degrees=-1.2,
-        fields=(_field("amount", "1250"), _field("date", "301126", review=True)),
+        fields=(
+            dataclasses.replace(_field("amount", "1250"), raw="12,50"),
+            _field("date", "301126", review=True),
+        ),
     )
     page2 = PageResult(
         page=2,
@@ -230,9 +233,9 @@ def test_csv_header_is_the_contract_with_additions_at_the_end() -> None:
         "w",
         "h",
     )
-    assert CSV_COLUMNS[10:] == ("printed",)
+    assert CSV_COLUMNS[10:] == ("printed", "raw")
     header = encode_csv(_document()).split(b"\n", 1)[0]
-    assert header == b"source,page,field,text,confidence,needs_review,x,y,w,h,printed"
+    assert header == b"source,page,field,text,confidence,needs_review,x,y,w,h,printed,raw"
 
 
 def test_csv_has_one_row_per_field_in_reading_order() -> None:
@@ -246,6 +249,7 @@ def test_csv_has_one_row_per_field_in_reading_order() -> None:
     assert rows[0]["confidence"] == f"{0.97**4:.4f}"
     assert [r["needs_review"] for r in rows] == ["false", "true", "false"]
     assert [r["printed"] for r in rows] == ["false", "false", "true"]
+    assert [r["raw"] for r in rows] == ["12,50", "", ""]
     assert (rows[1]["x"], rows[1]["y"], rows[1]["w"], rows[1]["h"]) == ("100", "200", "240", "50")
 
 

@@ -61,6 +61,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "h",
     # added columns go at the end, never between the ones above
     "printed",
+    "raw",
 )
 """Columns of ``NAME.csv``: one row per field."""
 
@@ -255,6 +256,7 @@ def _field_row(source: str, page: int, fld: FieldResult) -> list[str]:
         str(w),
         str(h),
         "true" if fld.printed else "false",
+        "" if fld.raw is None else fld.raw,
     ]
 
 
@@ -275,8 +277,9 @@ def encode_csv(result: DocumentResult) -> bytes:
     """``NAME.csv``: the header, then one row per field in reading order.
 
     Booleans are ``true``/``false``; confidence has 4 decimals; the box is
-    integer pixels of the original page. A document without fields (or a
-    failed one) gives the header alone.
+    integer pixels of the original page; ``raw`` is the field as written,
+    separators included (``1,250.00`` for the text ``125000``), or empty. A
+    document without fields (or a failed one) gives the header alone.
     """
     return _encode_rows([list(CSV_COLUMNS), *_rows(result)])
 
