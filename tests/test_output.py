@@ -33,6 +33,7 @@ from digitd.output import (
     error_name,
     failed_document,
     format_timestamp,
+    load_error_schema,
     load_result_schema,
     output_names,
     rollup_name,
@@ -176,8 +177,9 @@ def test_schema_rejects_broken_contracts() -> None:
     assert _is_valid(broken(lambda p: p.update(extra={"anything": 1})))
 
 
-def test_schema_file_is_a_valid_draft_2020_12_schema() -> None:
+def test_schema_files_are_valid_draft_2020_12_schemas() -> None:
     jsonschema.Draft202012Validator.check_schema(load_result_schema())
+    jsonschema.Draft202012Validator.check_schema(load_error_schema())
 
 
 def _digits_page() -> bytes:
@@ -347,6 +349,19 @@ def test_error_file_names_the_reason_and_attempts() -> None:
             failed_at=WHEN,
         )
     )
+    jsonschema.Draft202012Validator(load_error_schema()).validate(payload)
     assert payload["reason"].startswith("image has 200000000 pixels")
     assert payload["attempts"] == 1
     assert payload["error_type"] == "InputLimitError"
+
+
+def test_error_schema_rejects_a_report_without_its_reason() -> None:
+    payload = json.loads(
+        encode_error(
+            source="x.png", sha256=SHA, reason="r", error_type="input", attempts=1, failed_at=WHEN
+        )
+    )
+    validator = jsonschema.Draft202012Validator(load_error_schema())
+    assert validator.is_valid(payload)
+    assert not validator.is_valid({**payload, "attempts": 0})
+    assert not validator.is_valid({k: v for k, v in payload.items() if k != "reason"})

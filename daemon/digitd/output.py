@@ -42,6 +42,7 @@ __all__ = [
     "failed_document",
     "format_timestamp",
     "json_name",
+    "load_error_schema",
     "load_result_schema",
     "output_names",
     "rollup_name",
@@ -233,10 +234,18 @@ def encode_error(
 
 
 @cache
+def _load_schema(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("digitd").joinpath("schema", name).read_text("utf-8"))
+
+
 def load_result_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) that every ``NAME.json`` satisfies."""
-    text = resources.files("digitd").joinpath("schema/result-v1.schema.json").read_text("utf-8")
-    return json.loads(text)
+    return _load_schema("result-v1.schema.json")
+
+
+def load_error_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that every ``NAME.error.json`` satisfies."""
+    return _load_schema("error-v1.schema.json")
 
 
 # --- CSV ----------------------------------------------------------------------
