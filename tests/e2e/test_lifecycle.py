@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import (
@@ -164,3 +165,34 @@ def test_outputs_inside_the_inbox_are_refused_at_start(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "lies inside the inbox" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_reload_whose_model_cannot_load_falls_back(make_daemon, tmp_path: Path) -> None:
+    daemon = make_daemon().start()
+    bad_model = tmp_path / "broken.joblib"
+    bad_model.write_bytes(b"not a model")
+    daemon.write_config({**daemon.config, "model": str(bad_model)})
+    daemon.send(signal.SIGHUP)
+    failed = daemon.wait_event("reload_failed", timeout=60)
+    assert "broken.joblib" in failed["error"]
+    daemon.wait_event("ready", timeout=60)
+    data = page_png(1100)
+    drop(daemon.inbox / "after-bad-reload.png", data)
+    wait_settled(daemon.root, {"a": data})
+    assert check_outbox(daemon.root / "outbox")[sha256(data)]["status"] == "ok"
+
+
+def test_disposition_keep_reads_once_and_leaves_the_original(make_daemon) -> None:
+    daemon = make_daemon({"disposition": "keep", "watch": {"rescan_seconds": 0.5}}).start()
+    data = page_png(1200)
+    drop(daemon.inbox / "kept.png", data)
+    daemon.wait_event("document", source="kept.png", timeout=30)
+    time.sleep(2.0)  # several rescans
+    assert len(daemon.find("document", source="kept.png")) == 1
+    assert not daemon.find("duplicate")
+    assert locations(daemon.root, sha256(data)) == [daemon.inbox / "kept.png"]
+    daemon.stop()
+    daemon.start()  # a restart remembers it through the ledger
+    time.sleep(2.0)
+    assert not daemon.find("document", source="kept.png")
+    assert not daemon.find("duplicate")
