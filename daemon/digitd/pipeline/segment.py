@@ -108,10 +108,41 @@ def _resample(image: np.ndarray, *, px_per_mm: float, work_dpi: float) -> tuple[
     return small, size[0] / w
 
 
+def _with_touched_line(
+    marks: Marks, g: int, lines: np.ndarray, *, reach: int
+) -> tuple[int, int, np.ndarray]:
+    """A mark's mask with the line pixels it rests on given back.
+
+    Where the bottom of a 6 or a 0 lies along an underline, erasing the line
+    opened the loop; line pixels within ``reach`` rows of the mark's own ink
+    close it again.
+
+    Returns
+    -------
+    x, y : int
+        Top-left of the mask in the work image.
+    mask : (h, w) uint8 ndarray
+        1 on the mark's ink.
+    """
+    x, y, w, h = (int(v) for v in marks.boxes[g])
+    own = marks.mask_of(g)
+    top, bottom = max(0, y - reach), min(lines.shape[0], y + h + reach)
+    window = np.zeros((bottom - top, w), np.uint8)
+    window[y - top : y - top + h] = own
+    near = cv2.dilate(window, np.ones((2 * reach + 1, 1), np.uint8))
+    window |= near & lines[top:bottom, x : x + w]
+    rows = np.flatnonzero(window.any(axis=1))
+    if len(rows) == 0:
+        return x, y, own
+    return x, top + int(rows[0]), window[rows[0] : rows[-1] + 1]
+
+
 def _digit_crops(
     marks: Marks,
     members: list[int],
     *,
+    lines: np.ndarray,
+    line_reach: int,
     split_ratio: float,
     score_crops: CropScorer | None,
     rotation: Rotation,
@@ -126,8 +157,7 @@ def _digit_crops(
     width = float(np.clip(width, 0.55 * height, 0.9 * height))
     crops: list[DigitCrop] = []
     for g in members:
-        x, y = int(marks.boxes[g, 0]), int(marks.boxes[g, 1])
-        mask = marks.mask_of(g)
+        x, y, mask = _with_touched_line(marks, g, lines, reach=line_reach)
         pieces = split_touching(
             mask,
             digit_height=height,
@@ -207,7 +237,7 @@ def segment_page(
         ink, rotation = rotate_ink(ink, skew)
     else:
         rotation = identity_rotation()
-    clean, _ = remove_form_lines(
+    clean, lines = remove_form_lines(
         ink,
         px_per_mm=ppm,
         min_length_mm=params.line_min_length_mm,
@@ -245,6 +275,8 @@ def segment_page(
         digits = _digit_crops(
             marks,
             members,
+            lines=lines,
+            line_reach=max(2, round(0.4 * ppm)),
             split_ratio=params.split_ratio,
             score_crops=score_crops,
             rotation=rotation,
