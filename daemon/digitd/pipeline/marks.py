@@ -47,7 +47,10 @@ __all__ = [
     "Marks",
     "check_mark_classifier",
     "classify_marks",
+    "gather_marks",
+    "keep_kind",
     "measure_marks",
+    "raw_texts",
 ]
 
 MARK_KINDS = ("hand", "printed", "separator", "other")
@@ -507,3 +510,77 @@ def classify_marks(
         text=text,
         print_probability=pooled.astype(np.float32),
     )
+
+
+# ---------------------------------------------------------------------------
+# Applying the kinds to fields
+# ---------------------------------------------------------------------------
+
+
+def gather_marks(fields: Sequence[Any]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The marks of segmented fields, with their boxes and field index as group.
+
+    Parameters
+    ----------
+    fields : sequence of digitd.pipeline.segment.Field
+        Each with ``digits``, crops having ``image`` and ``box``.
+
+    Returns
+    -------
+    crops : list of (h, w) uint8 ndarray
+    boxes : (N, 4) int64 ndarray
+    groups : (N,) int64 ndarray
+        Index of each mark's field.
+    """
+    crops = [crop.image for fld in fields for crop in fld.digits]
+    boxes = np.array([crop.box for fld in fields for crop in fld.digits], np.int64).reshape(-1, 4)
+    groups = np.repeat(np.arange(len(fields)), [len(fld.digits) for fld in fields])
+    return crops, boxes, groups.astype(np.int64)
+
+
+def keep_kind(rejected: np.ndarray, marks: Marks, kind: str) -> np.ndarray:
+    """Rejection mask that keeps only marks of ``kind`` (and not already rejected).
+
+    Parameters
+    ----------
+    rejected : (N,) bool ndarray
+    marks : Marks
+    kind : {"hand", "printed"}
+
+    Returns
+    -------
+    rejected : (N,) bool ndarray
+        A new array.
+    """
+    return np.asarray(rejected, bool) | (marks.kinds != kind)
+
+
+def raw_texts(fields: Sequence[Any], labels: np.ndarray, marks: Marks) -> list[str]:
+    """Each field's handwritten digits with its separators kept, in order.
+
+    Parameters
+    ----------
+    fields : sequence of digitd.pipeline.segment.Field
+    labels : (N,) <U1 ndarray
+        The recognizer's digit per mark, in field order.
+    marks : Marks
+        Kinds of the same marks.
+
+    Returns
+    -------
+    raw : list of str
+        One per field; separators as ``marks.text`` gives them, other kinds
+        left out.
+    """
+    out: list[str] = []
+    i = 0
+    for fld in fields:
+        parts = []
+        for _ in fld.digits:
+            if marks.kinds[i] == "hand":
+                parts.append(str(labels[i]))
+            elif marks.kinds[i] == "separator":
+                parts.append(str(marks.text[i]))
+            i += 1
+        out.append("".join(parts))
+    return out
