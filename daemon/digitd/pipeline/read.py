@@ -13,6 +13,7 @@ from digitd.model.format import Model
 from digitd.pipeline.load import Page
 from digitd.pipeline.recognize import Predictions, RecognitionParams, classify_digits
 from digitd.pipeline.segment import (
+    CropScorer,
     Field,
     SegmentationParams,
     SegmentedPage,
@@ -21,7 +22,15 @@ from digitd.pipeline.segment import (
 )
 from digitd.results import DigitResult, FieldResult, PageResult
 
-__all__ = ["ReadOutcome", "ReadParams", "assemble_fields", "choose_template", "read_pages"]
+__all__ = [
+    "ReadOutcome",
+    "ReadParams",
+    "assemble_fields",
+    "choose_template",
+    "make_crop_scorer",
+    "read_page",
+    "read_pages",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,46 +105,87 @@ def _crops(fields: Sequence[Field]) -> list[np.ndarray]:
     return [crop.image for fld in fields for crop in fld.digits]
 
 
+def make_crop_scorer(model: Model) -> CropScorer:
+    """The recognizer's confidence in crops, 0 for those it rejects as non-digits."""
+
+    def score_crops(crops: Sequence[np.ndarray]) -> np.ndarray:
+        predictions = classify_digits(crops, model)
+        return np.where(predictions.rejected, 0.0, predictions.confidences)
+
+    return score_crops
+
+
+def read_page(
+    page: Page, model: Model, *, params: ReadParams, template: Template | None
+) -> tuple[PageResult, dict[str, float]]:
+    """Segment and recognize one page.
+
+    Parameters
+    ----------
+    page : Page
+    model : Model
+    params : ReadParams
+    template : Template or None
+        The document type's zones, or None for full-page reading.
+
+    Returns
+    -------
+    result : PageResult
+        Without an annotated file name (the writer chooses it).
+    timings_ms : dict of str to float
+        Milliseconds spent in ``segment`` and ``recognize``.
+    """
+    t0 = time.perf_counter()
+    segmented = segment_page(
+        page.image,
+        dpi=page.dpi,
+        params=params.segmentation,
+        template=template,
+        score_crops=make_crop_scorer(model),
+    )
+    t1 = time.perf_counter()
+    predictions = classify_digits(_crops(segmented.fields), model)
+    fields = assemble_fields(
+        segmented, predictions, review_threshold=params.recognition.review_threshold
+    )
+    t2 = time.perf_counter()
+    h, w = page.image.shape[:2]
+    result = PageResult(
+        page=page.index,
+        width=w,
+        height=h,
+        dpi=page.dpi,
+        skew_degrees=segmented.skew_degrees,
+        fields=fields,
+    )
+    return result, {"segment": (t1 - t0) * 1000.0, "recognize": (t2 - t1) * 1000.0}
+
+
 def read_pages(
     pages: Sequence[Page], model: Model, *, params: ReadParams, source_name: str
 ) -> ReadOutcome:
     """Segment and recognize every page of a document.
 
-    Returns the page results (without annotated file names, which the writer
-    chooses) and the time spent per step in milliseconds.
+    Parameters
+    ----------
+    pages : sequence of Page
+    model : Model
+    params : ReadParams
+    source_name : str
+        The input's file name, which chooses the template.
+
+    Returns
+    -------
+    ReadOutcome
+        Page results (without annotated file names, which the writer chooses)
+        and the milliseconds spent per step, summed over pages.
     """
     template = choose_template(source_name, params.templates)
-    t_segment = t_recognize = 0.0
-    out: list[PageResult] = []
+    results: list[PageResult] = []
+    timings = {"segment": 0.0, "recognize": 0.0}
     for page in pages:
-        t0 = time.perf_counter()
-        segmented = segment_page(
-            page.image,
-            dpi=page.dpi,
-            params=params.segmentation,
-            template=template,
-            score_crops=lambda crops: classify_digits(crops, model).confidences,
-        )
-        t1 = time.perf_counter()
-        predictions = classify_digits(_crops(segmented.fields), model)
-        fields = assemble_fields(
-            segmented, predictions, review_threshold=params.recognition.review_threshold
-        )
-        t2 = time.perf_counter()
-        t_segment += t1 - t0
-        t_recognize += t2 - t1
-        h, w = page.image.shape[:2]
-        out.append(
-            PageResult(
-                page=page.index,
-                width=w,
-                height=h,
-                dpi=page.dpi,
-                skew_degrees=segmented.skew_degrees,
-                fields=fields,
-            )
-        )
-    return ReadOutcome(
-        pages=tuple(out),
-        timings_ms={"segment": t_segment * 1000.0, "recognize": t_recognize * 1000.0},
-    )
+        result, spent = read_page(page, model, params=params, template=template)
+        results.append(result)
+        for step, ms in spent.items():
+            timings[step] = timings.get(step, 0.0) + ms
+    return ReadOutcome(pages=tuple(results), timings_ms=timings)

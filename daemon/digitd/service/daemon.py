@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import logging
 import os
 import signal
 import time
@@ -49,6 +50,7 @@ from digitd.service.outbox import (
     write_atomic,
 )
 from digitd.service.pool import Completion, WorkerPool
+from digitd.service.sdnotify import Notifier, watchdog_interval
 from digitd.service.stability import Hint, Ready, StabilityTracker
 from digitd.service.watcher import (
     FileFilter,
@@ -161,6 +163,9 @@ class Daemon:
         self._next_status = 0.0
         self._counts = {"ok": 0, "failed": 0, "duplicate": 0}
         self._healthy = True
+        self._notifier = Notifier.from_environ()
+        self._watchdog_every = watchdog_interval()
+        self._next_watchdog = 0.0
 
     # -- signals -----------------------------------------------------------
 
@@ -194,13 +199,16 @@ class Daemon:
             self._main_loop()
             self._drain(self.config.shutdown_grace_seconds)
         finally:
+            self._notifier.stopping()
             self._stop_components()
-            notify("STOPPING=1")
+            self._notifier.close()
         forced = self._stop_requests >= 2
         log.info("stopped", forced=forced, **self._counts)
         return 1 if forced else 0
 
     def _startup(self) -> None:
+        # watchdog logs every inotify event at debug level: far too much for us.
+        logging.getLogger("watchdog").setLevel(max(logging.INFO, logging.getLogger().level))
         check_environment(self.config)
         self.folders.create()
         if self._ledger is None:
@@ -248,7 +256,7 @@ class Daemon:
             polling=self._watcher.polling,
             backlog=len(self._tracker),
         )
-        notify("READY=1")
+        self._notifier.ready(self._status_line())
 
     def _stop_components(self) -> None:
         if self._watcher is not None:
@@ -274,7 +282,6 @@ class Daemon:
             self._watcher.stop()
         busy = len(self._in_flight)
         log.info("stopping", in_flight=busy, grace_seconds=grace)
-        notify("STOPPING=1")
         deadline = time.monotonic() + grace
         while (
             self._in_flight
@@ -322,6 +329,7 @@ class Daemon:
             )
             return
         log.info("reloading", config=str(self.config_path))
+        self._notifier.reloading()
         self._drain(self.config.shutdown_grace_seconds)
         self._stop_components()
         old_state = self.folders.state_dir
@@ -841,16 +849,24 @@ class Daemon:
     # -- systemd -----------------------------------------------------------
 
     def _ping_watchdog(self) -> None:
+        """Ping systemd's watchdog while healthy (a dead watcher stops the pings); post STATUS."""
+        if not self._notifier.enabled:
+            return
         now = time.monotonic()
-        if self._healthy:
-            notify("WATCHDOG=1")
+        every = self._watchdog_every
+        if every is not None and self._healthy and now >= self._next_watchdog:
+            self._next_watchdog = now + every
+            self._notifier.watchdog()
         if now >= self._next_status:
             self._next_status = now + 5.0
-            notify(
-                f"STATUS=ok {self._counts['ok']}, failed {self._counts['failed']}, "
-                f"duplicates {self._counts['duplicate']}, in progress {len(self._in_flight)}, "
-                f"waiting {len(self._queue) + len(self._tracker)}"
-            )
+            self._notifier.status(self._status_line())
+
+    def _status_line(self) -> str:
+        return (
+            f"ok {self._counts['ok']}, failed {self._counts['failed']}, "
+            f"duplicates {self._counts['duplicate']}, in progress {len(self._in_flight)}, "
+            f"waiting {len(self._queue) + len(self._tracker)}"
+        )
 
 
 def _read_nofollow(path: Path) -> tuple[bytes, os.stat_result]:
@@ -874,7 +890,3 @@ def _sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def notify(message: str) -> None:
-    """Tell systemd (stand-in until the sd_notify module lands)."""

@@ -136,6 +136,11 @@ class WorkerPool:
         for w in self._workers:
             handles.append(w.conn)
             handles.append(w.process.sentinel)
+        deadlines = [
+            w.started + self.document_timeout_seconds for w in self._workers if w.job is not None
+        ]
+        if deadlines:  # wake up in time to cancel an overrunning document
+            timeout = max(0.0, min(timeout, min(deadlines) - time.monotonic()))
         ready = set(wait(handles, timeout)) if handles else set()
         if not handles:
             time.sleep(timeout)
