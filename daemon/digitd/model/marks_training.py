@@ -145,23 +145,21 @@ class PlacedGlyph:
 # ---------------------------------------------------------------------------
 
 
-def as_ink_bright(digits: np.ndarray) -> np.ndarray:
-    """A stack of digit images in the MNIST convention, ink bright on black.
+def as_ink_bright(digit: np.ndarray) -> np.ndarray:
+    """A digit image in the MNIST convention, ink bright on black.
 
     Parameters
     ----------
-    digits : (M, h, w) uint8 ndarray
+    digit : (h, w) uint8 ndarray
         Ink bright on dark or dark on light; a light border means the latter.
 
     Returns
     -------
-    digits : (M, h, w) uint8 ndarray
-        The input itself when it already has a dark border, else inverted.
+    digit : (h, w) uint8 ndarray
+        The input itself when its border is dark, else inverted.
     """
-    border = np.concatenate(
-        [digits[:, 0, :], digits[:, -1, :], digits[:, :, 0], digits[:, :, -1]], axis=1
-    )
-    return digits if float(border.mean()) < 128 else 255 - digits
+    border = np.concatenate([digit[0], digit[-1], digit[:, 0], digit[:, -1]])
+    return digit if float(border.mean()) < 128 else 255 - digit
 
 
 def _restroke(ink: np.ndarray, width: float) -> np.ndarray:
@@ -458,7 +456,7 @@ def _label_of(ch: str) -> str:
 
 
 def _hand_line(
-    digits: np.ndarray,
+    digits: Sequence[np.ndarray],
     rng: np.random.Generator,
     hand_fonts: Sequence[Path],
     printed_fonts: Sequence[Path],
@@ -466,17 +464,19 @@ def _hand_line(
     """A handwritten digit string: amount, date, boxed date or plain number."""
     height = int(rng.uniform(35, 110))
     style = rng.random()
-    if style < 0.35:
+    if style < 0.4:
         text = random_amount_text(rng)
-    elif style < 0.55:
+        if text[0] not in _CURRENCY and rng.random() < 0.4:
+            text = str(rng.choice(_CURRENCY)) + text
+    elif style < 0.6:
         text = random_date_text(rng)
-    elif style < 0.65:
+    elif style < 0.68:
         text = "|".join(rng.choice(list(_DIGITS), size=int(rng.integers(4, 9))))
     else:
         text = "".join(rng.choice(list(_DIGITS), size=int(rng.integers(2, 11))))
     return layout_handwriting(
         text,
-        lambda _ch: digits[rng.integers(len(digits))],
+        lambda _ch: as_ink_bright(np.asarray(digits[rng.integers(len(digits))], np.uint8)),
         height=height,
         rng=rng,
         fonts=[*hand_fonts, *printed_fonts],
@@ -515,7 +515,7 @@ def layout_handwriting(
         Positions relative to an origin whose baseline is at ``1.5 * height``.
     """
     if pen is None:
-        pen = max(1.5, height * rng.uniform(0.06, 0.13))
+        pen = max(1.5, height * rng.uniform(0.04, 0.13))
     glyphs: list[PlacedGlyph] = []
     x, base = int(height * 0.5), int(height * 1.5)
     slope = rng.uniform(-0.04, 0.04)
@@ -700,7 +700,7 @@ def _scan(
 
 
 def generate_mark_samples(
-    hand_digits: np.ndarray,
+    hand_digits: Sequence[np.ndarray],
     *,
     n_lines: int,
     seed: int = 0,
@@ -711,9 +711,9 @@ def generate_mark_samples(
 
     Parameters
     ----------
-    hand_digits : (M, h, w) uint8 ndarray
-        Handwritten digits, ink bright on black (the MNIST convention) or
-        dark on light (told apart by the border).
+    hand_digits : (M, h, w) uint8 ndarray or sequence of (h, w) uint8 ndarray
+        Handwritten digits of any size, each ink bright on black (the MNIST
+        convention) or dark on light (told apart by its border).
     n_lines : int
         Number of lines to generate; each yields one to twenty marks.
     seed : int
@@ -729,17 +729,16 @@ def generate_mark_samples(
     Raises
     ------
     ValueError
-        ``hand_digits`` is not a non-empty (M, 28, 28) stack, or no printed
-        font is installed.
+        ``hand_digits`` is empty or holds something other than 2-D images,
+        or no printed font is installed.
     """
-    hand_digits = np.asarray(hand_digits)
-    if hand_digits.ndim != 3 or len(hand_digits) == 0:
-        raise ValueError(
-            f"hand_digits has shape {hand_digits.shape}; expected a non-empty (M, 28, 28) stack"
-        )
-    if hand_digits.dtype != np.uint8:
-        hand_digits = np.clip(hand_digits, 0, 255).astype(np.uint8)
-    hand_digits = as_ink_bright(hand_digits)
+    if len(hand_digits) == 0:
+        raise ValueError("hand_digits is empty; give at least one handwritten digit image")
+    for i, d in enumerate(hand_digits[:1000]):
+        if np.ndim(d) != 2 or np.size(d) == 0:
+            raise ValueError(
+                f"hand_digits[{i}] has shape {np.shape(d)}; expected a non-empty (h, w) image"
+            )
     printed_fonts = list(printed_fonts if printed_fonts is not None else find_fonts("printed"))
     hand_fonts = list(hand_fonts if hand_fonts is not None else find_fonts("handwriting"))
     if not printed_fonts:
@@ -778,7 +777,7 @@ def generate_mark_samples(
 
 
 def train_mark_classifier(
-    hand_digits: np.ndarray,
+    hand_digits: Sequence[np.ndarray],
     *,
     n_lines: int = 4000,
     seed: int = 0,
@@ -790,9 +789,9 @@ def train_mark_classifier(
 
     Parameters
     ----------
-    hand_digits : (M, h, w) uint8 ndarray
-        Handwritten digits, ink bright on black or dark on light; for the
-        shipped model the MNIST training set (never the test set).
+    hand_digits : (M, h, w) uint8 ndarray or sequence of (h, w) uint8 ndarray
+        Handwritten digits, each ink bright on black or dark on light; for
+        the shipped model the MNIST training set (never the test set).
     n_lines : int
         Generated lines (about five marks each).
     seed : int

@@ -85,6 +85,9 @@ _GLYPH_FEATURES = (
     "solidity",
     "n_parts",
     "n_holes",
+    "axis_upright",
+    "axis_lean",
+    "elongation",
 )
 _CONTEXT_FEATURES = (
     "rel_height",
@@ -236,6 +239,18 @@ def _glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
     out[8] = area / max(cv2.contourArea(hull), 1.0)
     out[9] = parts
     out[10] = holes
+    # Principal axis of the ink: a slash leans further than most ones, a
+    # hyphen lies flat; elongation tells strokes from round shapes.
+    m = cv2.moments(u8, binaryImage=True)
+    if m["m00"] > 0:
+        mu20, mu02, mu11 = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+        spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+        if spread > 0:
+            # cos and sin of twice the axis angle from vertical: no wrap-around.
+            out[11] = (mu02 - mu20) / (2 * spread)
+            out[12] = mu11 / spread
+        major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
+        out[13] = float(np.sqrt(max(minor, 0.0) / max(major, 1e-9)))
     return out, stroke
 
 

@@ -38,6 +38,7 @@ from digitd.model.marks_training import (
     render_text_line,
 )
 from digitd.results import Box
+from digitd.synth.paper import compose_ink, degrade_scan, make_paper
 
 __all__ = [
     "MIXED_CHEQUE_MM",
@@ -167,41 +168,6 @@ def _kind_of(label: str, char: str) -> GlyphKind:
     return "letter" if char.isalpha() else "other"
 
 
-def _paper(shape: tuple[int, int], px_per_mm: float, rng: np.random.Generator) -> np.ndarray:
-    """Tinted cheque paper with a wavy security pattern and a faint guilloche."""
-    h, w = shape
-    base = rng.uniform(0.82, 0.97, size=3).astype(np.float32)
-    base[rng.integers(3)] = rng.uniform(0.94, 1.0)
-    paper = np.ones((h, w, 3), np.float32) * base
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / px_per_mm
-    period = rng.uniform(1.2, 3.5)
-    wave = np.sin((xx + 2.5 * np.sin(yy / 6.0)) / period * 2 * np.pi) * np.sin(
-        yy / period * 2 * np.pi + xx / 9.0
-    )
-    ring = np.sin(np.hypot(xx - rng.uniform(0, w / px_per_mm), yy - h / px_per_mm / 2) / 1.6)
-    colour = rng.uniform(0.5, 0.9, size=3).astype(np.float32)
-    strength = rng.uniform(0.06, 0.2)
-    alpha = strength * np.clip(0.6 * wave + 0.4 * ring, 0, 1)
-    paper = paper * (1 - alpha[:, :, None]) + colour * alpha[:, :, None]
-    paper += rng.normal(0, 0.012, size=(h, w, 1)).astype(np.float32)
-    return paper
-
-
-def _scan(page: np.ndarray, px_per_mm: float, rng: np.random.Generator) -> np.ndarray:
-    """Scanner optics and noise, then 8-bit, sometimes grey, sometimes JPEG."""
-    sigma = rng.uniform(0.25, 0.5) * px_per_mm / 11.8 + 0.3
-    page = cv2.GaussianBlur(page, (0, 0), sigma)
-    page = page + rng.normal(0, rng.uniform(0.005, 0.02), size=page.shape).astype(np.float32)
-    out = np.clip(page * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    if rng.random() < 0.3:
-        out = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
-    if rng.random() < 0.4:
-        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 95))])
-        if ok:
-            out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    return out
-
-
 def _put_glyphs(
     canvas: _Canvas, alpha: np.ndarray, glyphs: Sequence[PlacedGlyph], x: int, y: int
 ) -> list[tuple[TruthGlyph, PlacedGlyph]]:
@@ -310,7 +276,7 @@ class _DigitPicker:
 
     def __call__(self, char: str) -> np.ndarray:
         pool = self.by_label[char]
-        return self.images[pool[self.rng.integers(len(pool))]]
+        return as_ink_bright(self.images[pool[self.rng.integers(len(pool))]])
 
 
 def _micr_line(
@@ -404,7 +370,7 @@ def make_mixed_cheque(
     px_per_mm = dpi / 25.4
     w_mm, h_mm = MIXED_CHEQUE_MM
     canvas = _Canvas((round(h_mm * px_per_mm), round(w_mm * px_per_mm)), px_per_mm)
-    pick = _DigitPicker(as_ink_bright(np.asarray(digit_images)), digit_labels, rng)
+    pick = _DigitPicker(np.asarray(digit_images), digit_labels, rng)
 
     def face() -> Path:
         return printed_fonts[rng.integers(len(printed_fonts))]
@@ -486,11 +452,20 @@ def make_mixed_cheque(
     alpha = canvas.layer(hand_ink)
     _put_components(canvas, alpha, signature, canvas.mm(150), canvas.mm(62), "other")
 
-    page = _paper(canvas.shape, px_per_mm, rng)
+    page = make_paper(canvas.shape, px_per_mm=px_per_mm, rng=rng, tinted=True)
     for alpha, colour in canvas.layers:
-        a = np.clip(alpha, 0, 1)[:, :, None]
-        page = page * (1 - a) + colour * a
-    image = _scan(page, px_per_mm, rng)
+        page = compose_ink(page, alpha, colour)
+    image = degrade_scan(
+        page,
+        px_per_mm=px_per_mm,
+        rng=rng,
+        blur=rng.uniform(0.3, 0.5) * px_per_mm / 11.8 + 0.2,
+        noise=rng.uniform(1.0, 5.0),
+        specks=int(rng.integers(0, 20)),
+        colour=rng.random() < 0.7,
+        jpeg_quality=int(rng.integers(70, 95)) if rng.random() < 0.4 else None,
+        bitonal=False,
+    )
     fields.sort(key=lambda f: (f.box[1] // canvas.mm(8), f.box[0]))
     return MixedPage(image=image, dpi=dpi, fields=tuple(fields), glyphs=tuple(canvas.glyphs))
 
