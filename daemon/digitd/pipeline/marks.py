@@ -47,7 +47,10 @@ __all__ = [
     "Marks",
     "check_mark_classifier",
     "classify_marks",
+    "gather_marks",
+    "keep_kind",
     "measure_marks",
+    "raw_texts",
 ]
 
 MARK_KINDS = ("hand", "printed", "separator", "other")
@@ -82,6 +85,9 @@ _GLYPH_FEATURES = (
     "solidity",
     "n_parts",
     "n_holes",
+    "axis_upright",
+    "axis_lean",
+    "elongation",
 )
 _CONTEXT_FEATURES = (
     "rel_height",
@@ -233,6 +239,18 @@ def _glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
     out[8] = area / max(cv2.contourArea(hull), 1.0)
     out[9] = parts
     out[10] = holes
+    # Principal axis of the ink: a slash leans further than most ones, a
+    # hyphen lies flat; elongation tells strokes from round shapes.
+    m = cv2.moments(u8, binaryImage=True)
+    if m["m00"] > 0:
+        mu20, mu02, mu11 = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+        spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+        if spread > 0:
+            # cos and sin of twice the axis angle from vertical: no wrap-around.
+            out[11] = (mu02 - mu20) / (2 * spread)
+            out[12] = mu11 / spread
+        major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
+        out[13] = float(np.sqrt(max(minor, 0.0) / max(major, 1e-9)))
     return out, stroke
 
 
@@ -507,3 +525,77 @@ def classify_marks(
         text=text,
         print_probability=pooled.astype(np.float32),
     )
+
+
+# ---------------------------------------------------------------------------
+# Applying the kinds to fields
+# ---------------------------------------------------------------------------
+
+
+def gather_marks(fields: Sequence[Any]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The marks of segmented fields, with their boxes and field index as group.
+
+    Parameters
+    ----------
+    fields : sequence of digitd.pipeline.segment.Field
+        Each with ``digits``, crops having ``image`` and ``box``.
+
+    Returns
+    -------
+    crops : list of (h, w) uint8 ndarray
+    boxes : (N, 4) int64 ndarray
+    groups : (N,) int64 ndarray
+        Index of each mark's field.
+    """
+    crops = [crop.image for fld in fields for crop in fld.digits]
+    boxes = np.array([crop.box for fld in fields for crop in fld.digits], np.int64).reshape(-1, 4)
+    groups = np.repeat(np.arange(len(fields)), [len(fld.digits) for fld in fields])
+    return crops, boxes, groups.astype(np.int64)
+
+
+def keep_kind(rejected: np.ndarray, marks: Marks, kind: str) -> np.ndarray:
+    """Rejection mask that keeps only marks of ``kind`` (and not already rejected).
+
+    Parameters
+    ----------
+    rejected : (N,) bool ndarray
+    marks : Marks
+    kind : {"hand", "printed"}
+
+    Returns
+    -------
+    rejected : (N,) bool ndarray
+        A new array.
+    """
+    return np.asarray(rejected, bool) | (marks.kinds != kind)
+
+
+def raw_texts(fields: Sequence[Any], labels: np.ndarray, marks: Marks) -> list[str]:
+    """Each field's handwritten digits with its separators kept, in order.
+
+    Parameters
+    ----------
+    fields : sequence of digitd.pipeline.segment.Field
+    labels : (N,) <U1 ndarray
+        The recognizer's digit per mark, in field order.
+    marks : Marks
+        Kinds of the same marks.
+
+    Returns
+    -------
+    raw : list of str
+        One per field; separators as ``marks.text`` gives them, other kinds
+        left out.
+    """
+    out: list[str] = []
+    i = 0
+    for fld in fields:
+        parts = []
+        for _ in fld.digits:
+            if marks.kinds[i] == "hand":
+                parts.append(str(labels[i]))
+            elif marks.kinds[i] == "separator":
+                parts.append(str(marks.text[i]))
+            i += 1
+        out.append("".join(parts))
+    return out
