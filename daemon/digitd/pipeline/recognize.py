@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -20,6 +21,9 @@ __all__ = ["Predictions", "RecognitionParams", "classify_digits"]
 @dataclass(frozen=True, slots=True)
 class RecognitionParams:
     review_threshold: float = 0.9
+    printed: Literal["ignore", "read"] = "ignore"
+    print_threshold: float = 0.5
+    max_other_fraction: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
