@@ -104,3 +104,13 @@ def test_systemd_hears_ready_watchdog_status_and_stopping(make_daemon, tmp_path:
     finally:
         sock.close()
     assert sum("WATCHDOG=1" in m for m in messages) >= 1
+
+
+def test_a_second_daemon_on_the_same_state_dir_is_refused(make_daemon, tmp_path: Path) -> None:
+    first = make_daemon().start()
+    second = make_daemon(root=tmp_path)
+    second.start(wait_ready=False)
+    assert second.wait_exit(60) == 1
+    time.sleep(0.2)  # the reader thread takes the last lines
+    assert any("in use by another digitd" in line for line in second.other_lines)
+    assert first.proc is not None and first.proc.poll() is None

@@ -203,6 +203,9 @@ class Daemon:
             self._notifier.stopping()
             self._stop_components()
             self._notifier.close()
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None
         forced = self._stop_requests >= 2
         log.info("stopped", forced=forced, **self._counts)
         return 1 if forced else 0
@@ -213,7 +216,7 @@ class Daemon:
         check_environment(self.config)
         self.folders.create()
         if self._ledger is None:
-            self._ledger = Ledger(self.folders.state_dir / LEDGER_NAME)
+            self._ledger = Ledger(self.folders.state_dir / LEDGER_NAME, exclusive=True)
         for path in remove_orphan_temps(self.folders.outbox, recursive=True):
             log.info("removed_orphan_temp", path=str(path))
         self._recover()
