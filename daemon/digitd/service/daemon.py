@@ -556,7 +556,8 @@ class Daemon:
                 relative,
                 sha,
                 ready,
-                error=f"digitd stopped {row.attempts} times while reading this document",
+                error=f"gave up after {row.attempts} attempts that never finished (digitd "
+                "stopped or crashed while reading it, or its outputs could not be written)",
                 error_type="crash_loop",
                 attempts=row.attempts,
             )
