@@ -167,6 +167,7 @@ class Daemon:
         self._notifier = Notifier.from_environ()
         self._watchdog_every = watchdog_interval()
         self._next_watchdog = 0.0
+        self._next_watcher_try = 0.0
 
     # -- signals -----------------------------------------------------------
 
@@ -425,16 +426,25 @@ class Daemon:
         return any(f.ready.path == path for f in self._in_flight.values())
 
     def _check_watcher(self) -> None:
+        """Restart a dead observer; while it cannot be restarted, stop the watchdog pings."""
         assert self._watcher is not None
-        if self._watcher.is_alive():
+        now = time.monotonic()
+        if self._watcher.is_alive() or now < self._next_watcher_try:
             return
         log.error("watcher_died", note="restarting the observer")
         try:
+            self.folders.inbox.mkdir(parents=True, exist_ok=True)
             self._watcher.restart()
         except OSError as exc:
             self._healthy = False
-            log.error("watcher_restart_failed", error=str(exc), note="watchdog pings stop")
+            self._next_watcher_try = now + 5.0
+            log.error(
+                "watcher_restart_failed",
+                error=str(exc),
+                note="retrying every 5 s; systemd watchdog pings stopped",
+            )
             return
+        self._healthy = True
         if self._watcher.fallback_reason:
             log.warning("watch_fallback", reason=self._watcher.fallback_reason)
         self._rescan()
@@ -663,6 +673,7 @@ class Daemon:
 
     def _publish(self, flight: _InFlight, outcome: JobOutcome) -> None:
         assert self._ledger is not None
+        self._decode_retried.discard((flight.ready.path, flight.ready.size, flight.ready.mtime_ns))
         ledger = self._ledger
         folder = self.folders.outbox / flight.relative.parent
         publish_files(folder, outcome.files)
@@ -842,7 +853,16 @@ class Daemon:
                     timings=row.timings,
                 )
         for row in ledger.in_state("written", "failing"):
-            self._recover_row(ledger.get(row.sha256) or row)
+            try:
+                self._recover_row(ledger.get(row.sha256) or row)
+            except OSError as exc:  # one stuck file must not keep the daemon from starting
+                log.error(
+                    "recovery_failed",
+                    source=row.source,
+                    sha256=row.sha256,
+                    error=str(exc),
+                    note="left as it is; retried at the next start",
+                )
 
     def _recover_row(self, row: LedgerRow) -> None:
         assert self._ledger is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fnmatch
+import logging
 import os
 import queue
 import stat
@@ -167,6 +168,7 @@ class InboxWatcher:
         self.restarts = 0
         self.fallback_reason: str | None = None
         self._observer: BaseObserver | None = None
+        self._identity: tuple[int, int] = (0, 0)
 
     def _make(self) -> BaseObserver:
         if self.polling:
@@ -198,9 +200,22 @@ class InboxWatcher:
         observer.daemon = True
         observer.start()
         self._observer = observer
+        st = os.stat(self.inbox)
+        self._identity = (st.st_dev, st.st_ino)
 
     def is_alive(self) -> bool:
-        return self._observer is not None and self._observer.is_alive()
+        """Whether the observer runs and still watches the inbox folder it started on.
+
+        A deleted (or deleted and recreated) inbox counts as dead: inotify would
+        report nothing more about it.
+        """
+        if self._observer is None or not self._observer.is_alive():
+            return False
+        try:
+            st = os.stat(self.inbox)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self._identity
 
     def restart(self) -> None:
         """Replace a dead observer (falling back to polling if the native one fails)."""
@@ -212,12 +227,18 @@ class InboxWatcher:
         observer, self._observer = self._observer, None
         if observer is None:
             return
+        # Stopping makes watchdog log a spurious error from its emitter thread.
+        quiet = logging.getLogger("watchdog.observers.inotify")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)
         try:
             observer.stop()
             if observer.is_alive():
                 observer.join(timeout=5.0)
         except Exception:  # a dead observer may fail to stop; it is gone either way
             pass
+        finally:
+            quiet.setLevel(level)
 
     def close(self) -> None:
         """Stop observing and release the wake-up pipe."""
