@@ -47,7 +47,7 @@ def digits() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def classifier(digits: np.ndarray) -> dict:
-    return train_mark_classifier(digits[::2], n_lines=400, seed=3, max_iter=40)
+    return train_mark_classifier(digits[::2], n_lines=600, seed=3, max_iter=40)
 
 
 def _index(features: np.ndarray, name: str) -> np.ndarray:

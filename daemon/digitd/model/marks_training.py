@@ -21,6 +21,7 @@ ink levels, noise) so that no class can be told by its rendering pipeline.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -312,6 +313,7 @@ def draw_blot(height: int, rng: np.random.Generator) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+@functools.cache
 def _font(path: Path, size: int) -> tuple[ImageFont.FreeTypeFont, float] | None:
     """The face at ``size`` pixels, or at the nearest bitmap strike and its upscale factor."""
     try:
@@ -580,16 +582,49 @@ def draw_hand_font_text(
     return _trim((ink > 0.5).astype(np.float32))
 
 
-def _components(ink: np.ndarray, x: int, y: int, min_size: float, label: str) -> list[PlacedGlyph]:
-    """Split ink into connected components, each a mark of ``label``."""
+def _components(
+    ink: np.ndarray,
+    x: int,
+    y: int,
+    min_size: float,
+    label: str,
+    rng: np.random.Generator | None = None,
+) -> list[PlacedGlyph]:
+    """Split ink into connected components, each a mark of ``label``.
+
+    With ``rng``, a component much wider than a digit (``min_size`` is a
+    third of one) is cut at ink-poor columns into digit-wide pieces, as
+    segmentation does with marks it takes for touching digits.
+    """
     n, cc, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
     out = []
+    digit = min_size / 0.3
     for i in range(1, n):
         cx, cy, w, h, _ = (int(v) for v in stats[i])
         if max(w, h) < min_size:
             continue
         part = (cc[cy : cy + h, cx : cx + w] == i).astype(np.float32)
-        out.append(PlacedGlyph(part, x + cx, y + cy, label))
+        cuts = [0, w]
+        if rng is not None and w > 1.3 * digit:
+            counts = part.sum(axis=0)
+            pieces = max(2, round(w / (digit * rng.uniform(0.5, 0.9))))
+            cuts = [0]
+            for k in range(1, pieces):
+                centre = int(k * w / pieces)
+                lo, hi = (
+                    max(cuts[-1] + 2, centre - w // (3 * pieces)),
+                    min(w - 2, centre + w // (3 * pieces)),
+                )
+                if hi > lo:
+                    cuts.append(lo + int(np.argmin(counts[lo:hi])))
+            cuts.append(w)
+        for c0, c1 in itertools.pairwise(cuts):
+            piece = part[:, c0:c1]
+            rows = np.flatnonzero(piece.max(axis=1) > 0.5)
+            if len(rows) == 0 or max(c1 - c0, len(rows)) < min_size:
+                continue
+            piece = piece[rows[0] : rows[-1] + 1]
+            out.append(PlacedGlyph(piece, x + cx + c0, y + cy + int(rows[0]), label))
     return out
 
 
@@ -602,7 +637,8 @@ def _hand_word_line(rng: np.random.Generator, hand_fonts: Sequence[Path]) -> lis
     if rng.random() < 0.25 or not hand_fonts:
         for _ in range(int(rng.integers(1, 3))):
             ink = draw_scribble(height, pen, rng) if rng.random() < 0.8 else draw_blot(height, rng)
-            glyphs += _components(ink, x, int(height * 1.5) - ink.shape[0], 0.3 * height, "other")
+            top = int(height * 1.5) - ink.shape[0]
+            glyphs += _components(ink, x, top, 0.3 * height, "other", rng)
             x += ink.shape[1] + int(height * 0.5)
         return glyphs
     for _ in range(int(rng.integers(1, 4))):
@@ -611,7 +647,7 @@ def _hand_word_line(rng: np.random.Generator, hand_fonts: Sequence[Path]) -> lis
         if ink is None:
             continue
         y = int(height * 1.5) - ink.shape[0] + int(rng.normal(0, 0.05 * height))
-        glyphs += _components(ink, x, y, 0.3 * height, "other")
+        glyphs += _components(ink, x, y, 0.3 * height, "other", rng)
         x += ink.shape[1] + int(height * rng.uniform(0.3, 0.8))
     return glyphs
 
