@@ -21,6 +21,7 @@ ink levels, noise) so that no class can be told by its rendering pipeline.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,25 @@ from skimage.morphology import skeletonize
 from digitd.model.fonts import find_fonts
 from digitd.pipeline.marks import FEATURE_NAMES, FINE_LABELS, MARKS_FORMAT_VERSION, measure_marks
 
-__all__ = ["MarkSamples", "generate_mark_samples", "train_mark_classifier"]
+__all__ = [
+    "MarkSamples",
+    "PlacedGlyph",
+    "as_ink_bright",
+    "draw_blot",
+    "draw_hand_digit",
+    "draw_hand_font_text",
+    "draw_hand_separator",
+    "draw_scribble",
+    "generate_mark_samples",
+    "layout_handwriting",
+    "make_blocky",
+    "make_dotted",
+    "make_stamped",
+    "random_amount_text",
+    "random_date_text",
+    "render_text_line",
+    "train_mark_classifier",
+]
 
 _DIGITS = "0123456789"
 _WORDS = (
@@ -99,19 +118,49 @@ class MarkSamples:
     labels: np.ndarray
 
 
-@dataclass(slots=True)
-class _Glyph:
-    """A glyph placed on a line canvas: ink in [0, 1] and its label."""
+@dataclass(frozen=True, slots=True)
+class PlacedGlyph:
+    """A glyph placed on a canvas.
+
+    Attributes
+    ----------
+    ink : (h, w) float32 ndarray
+        Coverage in [0, 1].
+    x, y : int
+        Top-left corner on the canvas.
+    label : str
+        Fine label (``digitd.pipeline.marks.FINE_LABELS``).
+    char : str
+        The character it stands for (``""`` when it is none).
+    """
 
     ink: np.ndarray
     x: int
     y: int
     label: str
+    char: str = ""
 
 
 # ---------------------------------------------------------------------------
 # Pen and distortion
 # ---------------------------------------------------------------------------
+
+
+def as_ink_bright(digit: np.ndarray) -> np.ndarray:
+    """A digit image in the MNIST convention, ink bright on black.
+
+    Parameters
+    ----------
+    digit : (h, w) uint8 ndarray
+        Ink bright on dark or dark on light; a light border means the latter.
+
+    Returns
+    -------
+    digit : (h, w) uint8 ndarray
+        The input itself when its border is dark, else inverted.
+    """
+    border = np.concatenate([digit[0], digit[-1], digit[:, 0], digit[:, -1]])
+    return digit if float(border.mean()) < 128 else 255 - digit
 
 
 def _restroke(ink: np.ndarray, width: float) -> np.ndarray:
@@ -161,7 +210,9 @@ def _trim(ink: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def _hand_digit(digit: np.ndarray, height: int, pen: float, rng: np.random.Generator) -> np.ndarray:
+def draw_hand_digit(
+    digit: np.ndarray, height: int, pen: float, rng: np.random.Generator
+) -> np.ndarray:
     """An MNIST-convention digit (ink bright) as binary ink ``height`` pixels tall."""
     src = digit.astype(np.float32) / 255.0
     ys, xs = np.nonzero(src > 0.05)
@@ -185,7 +236,7 @@ def _pen_path(points: np.ndarray, shape: tuple[int, int], pen: float) -> np.ndar
     return canvas.astype(np.float32)
 
 
-def _hand_separator(kind: str, height: int, pen: float, rng: np.random.Generator) -> np.ndarray:
+def draw_hand_separator(kind: str, height: int, pen: float, rng: np.random.Generator) -> np.ndarray:
     """A pen-drawn separator scaled to a digit ``height`` pixels tall."""
     m = int(pen * 2 + 2)
     jitter = rng.normal(0, 0.03 * height, size=(8, 2))
@@ -226,7 +277,7 @@ def _hand_separator(kind: str, height: int, pen: float, rng: np.random.Generator
     return _trim(_pen_path(pts, shape, pen))
 
 
-def _scribble(height: int, pen: float, rng: np.random.Generator) -> np.ndarray:
+def draw_scribble(height: int, pen: float, rng: np.random.Generator) -> np.ndarray:
     """A signature-like smooth pen path, several digit heights wide."""
     width = int(height * rng.uniform(1.5, 5.0))
     n = 200
@@ -245,7 +296,8 @@ def _scribble(height: int, pen: float, rng: np.random.Generator) -> np.ndarray:
     return _trim(_pen_path(pts, shape, pen))
 
 
-def _blot(height: int, rng: np.random.Generator) -> np.ndarray:
+def draw_blot(height: int, rng: np.random.Generator) -> np.ndarray:
+    """An ink blot up to ``height`` pixels across, as binary ink in [0, 1]."""
     size = int(height * rng.uniform(0.3, 1.2))
     field = cv2.GaussianBlur(
         rng.standard_normal((size + 8, size + 8)).astype(np.float32), (0, 0), size / 5
@@ -261,6 +313,7 @@ def _blot(height: int, rng: np.random.Generator) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+@functools.cache
 def _font(path: Path, size: int) -> tuple[ImageFont.FreeTypeFont, float] | None:
     """The face at ``size`` pixels, or at the nearest bitmap strike and its upscale factor."""
     try:
@@ -301,7 +354,7 @@ def _has_glyphs(text: str, path: Path, size: int) -> bool:
     return True
 
 
-def _render_text(
+def render_text_line(
     text: str, path: Path, size: int
 ) -> tuple[np.ndarray, list[tuple[int, int, int, int]]] | None:
     """Ink of ``text`` on one baseline and the ink box of each non-space character."""
@@ -332,7 +385,7 @@ def _render_text(
     return ink, boxes
 
 
-def _blocky(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def make_blocky(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Coarsen print into square cells (MICR-like, LCD-like)."""
     h, w = ink.shape
     cell = max(2, int(rng.uniform(0.04, 0.08) * h))
@@ -340,7 +393,7 @@ def _blocky(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.resize((small > 0.35).astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST)
 
 
-def _dotted(ink: np.ndarray, rng: np.random.Generator, cell: int) -> np.ndarray:
+def make_dotted(ink: np.ndarray, rng: np.random.Generator, cell: int) -> np.ndarray:
     """Redraw print as dots on a grid (dot-matrix printer)."""
     h, w = ink.shape
     small = cv2.resize(ink, (max(1, w // cell), max(1, h // cell)), interpolation=cv2.INTER_AREA)
@@ -351,7 +404,7 @@ def _dotted(ink: np.ndarray, rng: np.random.Generator, cell: int) -> np.ndarray:
     return out
 
 
-def _stamped(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def make_stamped(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Rough edges and ink voids of a rubber stamp."""
     noise = cv2.GaussianBlur(rng.standard_normal(ink.shape).astype(np.float32), (0, 0), 1.5)
     soft = cv2.GaussianBlur(ink, (0, 0), 1.2)
@@ -364,7 +417,8 @@ def _stamped(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def _amount_text(rng: np.random.Generator) -> str:
+def random_amount_text(rng: np.random.Generator) -> str:
+    """An amount as people write it: grouping commas, paise, currency sign, "/-"."""
     digits = "".join(rng.choice(list(_DIGITS), size=int(rng.integers(3, 8))))
     digits = str(int(digits)) if rng.random() < 0.9 else digits
     groups = []
@@ -389,7 +443,8 @@ def _amount_text(rng: np.random.Generator) -> str:
     return text
 
 
-def _date_text(rng: np.random.Generator) -> str:
+def random_date_text(rng: np.random.Generator) -> str:
+    """A day-month-year date with ``/``, ``-`` or ``.`` between the parts."""
     sep = str(rng.choice(["/", "-", "."]))
     d, m, y = rng.integers(1, 29), rng.integers(1, 13), rng.integers(1990, 2031)
     return f"{d:02d}{sep}{m:02d}{sep}{y}"
@@ -403,24 +458,67 @@ def _label_of(ch: str) -> str:
 
 
 def _hand_line(
-    digits: np.ndarray,
+    digits: Sequence[np.ndarray],
     rng: np.random.Generator,
     hand_fonts: Sequence[Path],
     printed_fonts: Sequence[Path],
-) -> list[_Glyph]:
+) -> list[PlacedGlyph]:
     """A handwritten digit string: amount, date, boxed date or plain number."""
     height = int(rng.uniform(35, 110))
-    pen = max(1.5, height * rng.uniform(0.06, 0.13))
     style = rng.random()
-    if style < 0.35:
-        text = _amount_text(rng)
-    elif style < 0.55:
-        text = _date_text(rng)
-    elif style < 0.65:
+    if style < 0.4:
+        text = random_amount_text(rng)
+        if text[0] not in _CURRENCY and rng.random() < 0.4:
+            text = str(rng.choice(_CURRENCY)) + text
+    elif style < 0.6:
+        text = random_date_text(rng)
+    elif style < 0.68:
         text = "|".join(rng.choice(list(_DIGITS), size=int(rng.integers(4, 9))))
     else:
         text = "".join(rng.choice(list(_DIGITS), size=int(rng.integers(2, 11))))
-    glyphs: list[_Glyph] = []
+    return layout_handwriting(
+        text,
+        lambda _ch: as_ink_bright(np.asarray(digits[rng.integers(len(digits))], np.uint8)),
+        height=height,
+        rng=rng,
+        fonts=[*hand_fonts, *printed_fonts],
+    )
+
+
+def layout_handwriting(
+    text: str,
+    pick_digit: Callable[[str], np.ndarray],
+    *,
+    height: int,
+    rng: np.random.Generator,
+    fonts: Sequence[Path],
+    pen: float | None = None,
+) -> list[PlacedGlyph]:
+    """Write ``text`` by hand on a wobbling baseline.
+
+    Parameters
+    ----------
+    text : str
+        Digits, separators ``, . - / /-``, currency signs and ``|`` for the
+        tick of a comb box between two digits.
+    pick_digit : callable
+        Returns an MNIST-convention (28, 28) uint8 image of the digit asked for.
+    height : int
+        Typical digit height in pixels; each digit varies around it.
+    rng : numpy.random.Generator
+    fonts : sequence of Path
+        Fonts to draw currency signs from (distorted to look written).
+    pen : float, optional
+        Pen width in pixels; random when not given.
+
+    Returns
+    -------
+    list of PlacedGlyph
+        Positions relative to an origin whose baseline is at ``1.5 * height``.
+    """
+    if pen is None:
+        pen = max(1.5, height * rng.uniform(0.04, 0.13))
+    glyphs: list[PlacedGlyph] = []
     x, base = int(height * 0.5), int(height * 1.5)
     slope = rng.uniform(-0.04, 0.04)
     i = 0
@@ -432,17 +530,16 @@ def _hand_line(
         h = int(height * rng.uniform(0.88, 1.12))
         drift = int(slope * x + rng.normal(0, 0.05 * height))
         if ch in _DIGITS:
-            pick = digits[rng.integers(len(digits))]
-            ink = _hand_digit(pick, h, pen, rng)
+            ink = draw_hand_digit(pick_digit(ch), h, pen, rng)
             label, bottom = "hand", base + drift
         elif ch in _CURRENCY:
-            ink = _hand_font_ink(ch, [*hand_fonts, *printed_fonts], h, pen, rng)
+            ink = draw_hand_font_text(ch, fonts, h, pen, rng)
             if ink is None:
                 continue
             label, bottom = f"sep:{ch}", base + drift
         else:
             kind = "tick" if ch == "|" else ch
-            ink = _hand_separator(kind, height, pen, rng)
+            ink = draw_hand_separator(kind, height, pen, rng)
             label = f"sep:{kind}"
             if kind == ".":
                 bottom = base + drift
@@ -456,17 +553,22 @@ def _hand_line(
                 bottom = base + drift + int(0.05 * height)
         if ink.size <= 1:
             continue
-        glyphs.append(_Glyph(ink, x, bottom - ink.shape[0], label))
+        glyphs.append(PlacedGlyph(ink, x, bottom - ink.shape[0], label, ch))
         x += ink.shape[1] + int(height * rng.uniform(0.08, 0.45))
     return glyphs
 
 
-def _hand_font_ink(
+def draw_hand_font_text(
     text: str, fonts: Sequence[Path], height: int, pen: float, rng: np.random.Generator
 ) -> np.ndarray | None:
+    """``text`` in a random one of ``fonts``, warped and re-stroked like a pen.
+
+    Returns binary ink in [0, 1] about ``height`` pixels per capital, or None
+    when no font tried draws every character.
+    """
     rendered = None
     for _ in range(6 if fonts else 0):
-        rendered = _render_text(text, fonts[rng.integers(len(fonts))], int(height * 1.4))
+        rendered = render_text_line(text, fonts[rng.integers(len(fonts))], int(height * 1.4))
         if rendered is not None:
             break
     if rendered is None:
@@ -480,43 +582,77 @@ def _hand_font_ink(
     return _trim((ink > 0.5).astype(np.float32))
 
 
-def _components(ink: np.ndarray, x: int, y: int, min_size: float, label: str) -> list[_Glyph]:
-    """Split ink into connected components, each a mark of ``label``."""
+def _components(
+    ink: np.ndarray,
+    x: int,
+    y: int,
+    min_size: float,
+    label: str,
+    rng: np.random.Generator | None = None,
+) -> list[PlacedGlyph]:
+    """Split ink into connected components, each a mark of ``label``.
+
+    With ``rng``, a component much wider than a digit (``min_size`` is a
+    third of one) is cut at ink-poor columns into digit-wide pieces, as
+    segmentation does with marks it takes for touching digits.
+    """
     n, cc, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
     out = []
+    digit = min_size / 0.3
     for i in range(1, n):
         cx, cy, w, h, _ = (int(v) for v in stats[i])
         if max(w, h) < min_size:
             continue
         part = (cc[cy : cy + h, cx : cx + w] == i).astype(np.float32)
-        out.append(_Glyph(part, x + cx, y + cy, label))
+        cuts = [0, w]
+        if rng is not None and w > 1.3 * digit:
+            counts = part.sum(axis=0)
+            pieces = max(2, round(w / (digit * rng.uniform(0.5, 0.9))))
+            cuts = [0]
+            for k in range(1, pieces):
+                centre = int(k * w / pieces)
+                lo, hi = (
+                    max(cuts[-1] + 2, centre - w // (3 * pieces)),
+                    min(w - 2, centre + w // (3 * pieces)),
+                )
+                if hi > lo:
+                    cuts.append(lo + int(np.argmin(counts[lo:hi])))
+            cuts.append(w)
+        for c0, c1 in itertools.pairwise(cuts):
+            piece = part[:, c0:c1]
+            rows = np.flatnonzero(piece.max(axis=1) > 0.5)
+            if len(rows) == 0 or max(c1 - c0, len(rows)) < min_size:
+                continue
+            piece = piece[rows[0] : rows[-1] + 1]
+            out.append(PlacedGlyph(piece, x + cx + c0, y + cy + int(rows[0]), label))
     return out
 
 
-def _hand_word_line(rng: np.random.Generator, hand_fonts: Sequence[Path]) -> list[_Glyph]:
+def _hand_word_line(rng: np.random.Generator, hand_fonts: Sequence[Path]) -> list[PlacedGlyph]:
     """Words in a handwriting font, distorted and re-stroked, or a signature."""
     height = int(rng.uniform(35, 100))
     pen = max(1.5, height * rng.uniform(0.05, 0.12))
-    glyphs: list[_Glyph] = []
+    glyphs: list[PlacedGlyph] = []
     x = int(height * 0.5)
     if rng.random() < 0.25 or not hand_fonts:
         for _ in range(int(rng.integers(1, 3))):
-            ink = _scribble(height, pen, rng) if rng.random() < 0.8 else _blot(height, rng)
-            glyphs += _components(ink, x, int(height * 1.5) - ink.shape[0], 0.3 * height, "other")
+            ink = draw_scribble(height, pen, rng) if rng.random() < 0.8 else draw_blot(height, rng)
+            top = int(height * 1.5) - ink.shape[0]
+            glyphs += _components(ink, x, top, 0.3 * height, "other", rng)
             x += ink.shape[1] + int(height * 0.5)
         return glyphs
     for _ in range(int(rng.integers(1, 4))):
         word = str(rng.choice(_WORDS))
-        ink = _hand_font_ink(word, hand_fonts, height, pen, rng)
+        ink = draw_hand_font_text(word, hand_fonts, height, pen, rng)
         if ink is None:
             continue
         y = int(height * 1.5) - ink.shape[0] + int(rng.normal(0, 0.05 * height))
-        glyphs += _components(ink, x, y, 0.3 * height, "other")
+        glyphs += _components(ink, x, y, 0.3 * height, "other", rng)
         x += ink.shape[1] + int(height * rng.uniform(0.3, 0.8))
     return glyphs
 
 
-def _printed_line(rng: np.random.Generator, printed_fonts: Sequence[Path]) -> list[_Glyph]:
+def _printed_line(rng: np.random.Generator, printed_fonts: Sequence[Path]) -> list[PlacedGlyph]:
     """Printed digits, words, amounts or dates in one face and one style."""
     path = printed_fonts[rng.integers(len(printed_fonts))]
     points = rng.uniform(6, 16)
@@ -528,9 +664,9 @@ def _printed_line(rng: np.random.Generator, printed_fonts: Sequence[Path]) -> li
     if kind < 0.4:
         text = "".join(rng.choice(list(_DIGITS), size=int(rng.integers(3, 16))))
     elif kind < 0.55:
-        text = _amount_text(rng)
+        text = random_amount_text(rng)
     elif kind < 0.65:
-        text = _date_text(rng)
+        text = random_date_text(rng)
     else:
         words = [str(rng.choice(_WORDS)) for _ in range(int(rng.integers(1, 4)))]
         if rng.random() < 0.3:
@@ -538,16 +674,16 @@ def _printed_line(rng: np.random.Generator, printed_fonts: Sequence[Path]) -> li
         if rng.random() < 0.25:
             words.append("".join(rng.choice(list(_DIGITS), size=int(rng.integers(3, 10)))))
         text = " ".join(words)
-    rendered = _render_text(text, path, size)
+    rendered = render_text_line(text, path, size)
     if rendered is None:
         return []
     ink, boxes = rendered
     if style < 0.1:
-        ink = _stamped(ink, rng)
+        ink = make_stamped(ink, rng)
     elif style < 0.2:
-        ink = _blocky(ink, rng)
+        ink = make_blocky(ink, rng)
     elif style < 0.27:
-        ink = _dotted(ink, rng, max(2, size // 12))
+        ink = make_dotted(ink, rng, max(2, size // 12))
     chars = [c for c in text if c != " "]
     glyphs = []
     for ch, (bx, by, bw, bh) in zip(chars, boxes, strict=True):
@@ -556,12 +692,12 @@ def _printed_line(rng: np.random.Generator, printed_fonts: Sequence[Path]) -> li
             label = "printed"
         part = ink[max(0, by - 1) : by + bh + 1, max(0, bx - 1) : bx + bw + 1]
         if part.size and (part > 0.5).any():
-            glyphs.append(_Glyph(part.copy(), max(0, bx - 1), max(0, by - 1), label))
+            glyphs.append(PlacedGlyph(part.copy(), max(0, bx - 1), max(0, by - 1), label))
     return glyphs
 
 
 def _scan(
-    glyphs: Sequence[_Glyph], rng: np.random.Generator
+    glyphs: Sequence[PlacedGlyph], rng: np.random.Generator
 ) -> tuple[np.ndarray, list[tuple[int, int, int, int]], list[str]]:
     """Draw glyphs on paper, degrade like a scan, and box each glyph's ink."""
     scale = rng.uniform(150, 400) / 300.0
@@ -600,7 +736,7 @@ def _scan(
 
 
 def generate_mark_samples(
-    hand_digits: np.ndarray,
+    hand_digits: Sequence[np.ndarray],
     *,
     n_lines: int,
     seed: int = 0,
@@ -611,8 +747,9 @@ def generate_mark_samples(
 
     Parameters
     ----------
-    hand_digits : (M, 28, 28) uint8 ndarray
-        Handwritten digits in the MNIST convention (ink bright on black).
+    hand_digits : (M, h, w) uint8 ndarray or sequence of (h, w) uint8 ndarray
+        Handwritten digits of any size, each ink bright on black (the MNIST
+        convention) or dark on light (told apart by its border).
     n_lines : int
         Number of lines to generate; each yields one to twenty marks.
     seed : int
@@ -628,16 +765,16 @@ def generate_mark_samples(
     Raises
     ------
     ValueError
-        ``hand_digits`` is not a non-empty (M, 28, 28) stack, or no printed
-        font is installed.
+        ``hand_digits`` is empty or holds something other than 2-D images,
+        or no printed font is installed.
     """
-    hand_digits = np.asarray(hand_digits)
-    if hand_digits.ndim != 3 or len(hand_digits) == 0:
-        raise ValueError(
-            f"hand_digits has shape {hand_digits.shape}; expected a non-empty (M, 28, 28) stack"
-        )
-    if hand_digits.dtype != np.uint8:
-        hand_digits = np.clip(hand_digits, 0, 255).astype(np.uint8)
+    if len(hand_digits) == 0:
+        raise ValueError("hand_digits is empty; give at least one handwritten digit image")
+    for i, d in enumerate(hand_digits[:1000]):
+        if np.ndim(d) != 2 or np.size(d) == 0:
+            raise ValueError(
+                f"hand_digits[{i}] has shape {np.shape(d)}; expected a non-empty (h, w) image"
+            )
     printed_fonts = list(printed_fonts if printed_fonts is not None else find_fonts("printed"))
     hand_fonts = list(hand_fonts if hand_fonts is not None else find_fonts("handwriting"))
     if not printed_fonts:
@@ -676,7 +813,7 @@ def generate_mark_samples(
 
 
 def train_mark_classifier(
-    hand_digits: np.ndarray,
+    hand_digits: Sequence[np.ndarray],
     *,
     n_lines: int = 4000,
     seed: int = 0,
@@ -688,9 +825,9 @@ def train_mark_classifier(
 
     Parameters
     ----------
-    hand_digits : (M, 28, 28) uint8 ndarray
-        Handwritten digits, MNIST convention; for the shipped model the
-        MNIST training set (never the test set).
+    hand_digits : (M, h, w) uint8 ndarray or sequence of (h, w) uint8 ndarray
+        Handwritten digits, each ink bright on black or dark on light; for
+        the shipped model the MNIST training set (never the test set).
     n_lines : int
         Generated lines (about five marks each).
     seed : int

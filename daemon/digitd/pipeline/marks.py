@@ -35,7 +35,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from skimage.morphology import skeletonize
 
 from digitd.errors import ModelError
 
@@ -47,7 +46,10 @@ __all__ = [
     "Marks",
     "check_mark_classifier",
     "classify_marks",
+    "gather_marks",
+    "keep_kind",
     "measure_marks",
+    "raw_texts",
 ]
 
 MARK_KINDS = ("hand", "printed", "separator", "other")
@@ -82,6 +84,9 @@ _GLYPH_FEATURES = (
     "solidity",
     "n_parts",
     "n_holes",
+    "axis_upright",
+    "axis_lean",
+    "elongation",
 )
 _CONTEXT_FEATURES = (
     "rel_height",
@@ -97,6 +102,7 @@ _CONTEXT_FEATURES = (
     "group_pitch_cv",
     "group_stroke_dev",
 )
+_MAX_SIDE = 80
 _SHAPE_SIZE = 24
 _SHAPE_CELLS = 3
 _SHAPE_BINS = 8
@@ -175,25 +181,36 @@ def _ink_mask(crop: np.ndarray) -> np.ndarray:
 
 
 def _glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
-    """Scale-free measurements of one binary glyph and its stroke width in pixels."""
-    h, w = ink.shape
+    """Scale-free measurements of one binary glyph and its stroke width in pixels.
+
+    Glyphs larger than ``_MAX_SIDE`` pixels are measured on a reduced copy:
+    the measurements are ratios, and it keeps a page's marks cheap.
+    """
+    h0, w0 = ink.shape
     out = np.zeros(len(_GLYPH_FEATURES), np.float32)
+    out[0] = w0 / max(h0, 1)
+    scale = min(1.0, _MAX_SIDE / max(h0, w0))
+    if scale < 1.0:
+        size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))
+        ink = cv2.resize(ink.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+    h, w = ink.shape
     area = int(ink.sum())
-    out[0] = w / max(h, 1)
     out[1] = area / max(h * w, 1)
     if area == 0:
         return out, 0.0
     u8 = ink.astype(np.uint8)
-    padded = np.pad(u8, 1)
+    padded = cv2.copyMakeBorder(u8, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
-    skel = skeletonize(ink)
-    widths = 2.0 * dist[skel] if skel.any() else 2.0 * dist[ink]
-    stroke = float(np.median(widths))
+    # The ridge of the distance transform (its local maxima) runs along the
+    # middle of every stroke: twice its value there is the stroke's width.
+    ridge = ink & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    widths = np.sort(2.0 * dist[ridge] if ridge.any() else 2.0 * dist[ink])
+    last = len(widths) - 1
+    stroke = float(widths[last // 2])
     out[2] = stroke / max(h, 1)
     mean = float(widths.mean())
     out[3] = float(widths.std()) / mean if mean > 0 else 0.0
-    p10, p90 = np.percentile(widths, [10, 90])
-    out[4] = float(p90 - p10) / max(stroke, 1.0)
+    out[4] = float(widths[(9 * last) // 10] - widths[last // 10]) / max(stroke, 1.0)
 
     # Edge orientation: print has edges exactly along the axes.
     soft = cv2.GaussianBlur(u8.astype(np.float32), (3, 3), 0.7)
@@ -233,7 +250,19 @@ def _glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
     out[8] = area / max(cv2.contourArea(hull), 1.0)
     out[9] = parts
     out[10] = holes
-    return out, stroke
+    # Principal axis of the ink: a slash leans further than most ones, a
+    # hyphen lies flat; elongation tells strokes from round shapes.
+    m = cv2.moments(u8, binaryImage=True)
+    if m["m00"] > 0:
+        mu20, mu02, mu11 = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+        spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+        if spread > 0:
+            # cos and sin of twice the axis angle from vertical: no wrap-around.
+            out[11] = (mu02 - mu20) / (2 * spread)
+            out[12] = mu11 / spread
+        major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
+        out[13] = float(np.sqrt(max(minor, 0.0) / max(major, 1e-9)))
+    return out, stroke / scale
 
 
 def _shape_stack(inks: Sequence[np.ndarray]) -> np.ndarray:
@@ -507,3 +536,77 @@ def classify_marks(
         text=text,
         print_probability=pooled.astype(np.float32),
     )
+
+
+# ---------------------------------------------------------------------------
+# Applying the kinds to fields
+# ---------------------------------------------------------------------------
+
+
+def gather_marks(fields: Sequence[Any]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The marks of segmented fields, with their boxes and field index as group.
+
+    Parameters
+    ----------
+    fields : sequence of digitd.pipeline.segment.Field
+        Each with ``digits``, crops having ``image`` and ``box``.
+
+    Returns
+    -------
+    crops : list of (h, w) uint8 ndarray
+    boxes : (N, 4) int64 ndarray
+    groups : (N,) int64 ndarray
+        Index of each mark's field.
+    """
+    crops = [crop.image for fld in fields for crop in fld.digits]
+    boxes = np.array([crop.box for fld in fields for crop in fld.digits], np.int64).reshape(-1, 4)
+    groups = np.repeat(np.arange(len(fields)), [len(fld.digits) for fld in fields])
+    return crops, boxes, groups.astype(np.int64)
+
+
+def keep_kind(rejected: np.ndarray, marks: Marks, kind: str) -> np.ndarray:
+    """Rejection mask that keeps only marks of ``kind`` (and not already rejected).
+
+    Parameters
+    ----------
+    rejected : (N,) bool ndarray
+    marks : Marks
+    kind : {"hand", "printed"}
+
+    Returns
+    -------
+    rejected : (N,) bool ndarray
+        A new array.
+    """
+    return np.asarray(rejected, bool) | (marks.kinds != kind)
+
+
+def raw_texts(fields: Sequence[Any], labels: np.ndarray, marks: Marks) -> list[str]:
+    """Each field's handwritten digits with its separators kept, in order.
+
+    Parameters
+    ----------
+    fields : sequence of digitd.pipeline.segment.Field
+    labels : (N,) <U1 ndarray
+        The recognizer's digit per mark, in field order.
+    marks : Marks
+        Kinds of the same marks.
+
+    Returns
+    -------
+    raw : list of str
+        One per field; separators as ``marks.text`` gives them, other kinds
+        left out.
+    """
+    out: list[str] = []
+    i = 0
+    for fld in fields:
+        parts = []
+        for _ in fld.digits:
+            if marks.kinds[i] == "hand":
+                parts.append(str(labels[i]))
+            elif marks.kinds[i] == "separator":
+                parts.append(str(marks.text[i]))
+            i += 1
+        out.append("".join(parts))
+    return out

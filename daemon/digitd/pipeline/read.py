@@ -5,12 +5,13 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from digitd.model.format import Model
 from digitd.pipeline.load import Page
+from digitd.pipeline.marks import MarkParams, classify_marks, gather_marks, keep_kind, raw_texts
 from digitd.pipeline.recognize import Predictions, RecognitionParams, classify_digits
 from digitd.pipeline.segment import (
     CropScorer,
@@ -27,6 +28,7 @@ __all__ = [
     "ReadParams",
     "assemble_fields",
     "choose_template",
+    "keep_handwriting",
     "make_crop_scorer",
     "read_page",
     "read_pages",
@@ -101,6 +103,55 @@ def assemble_fields(
     return tuple(results)
 
 
+def keep_handwriting(
+    segmented: SegmentedPage, predictions: Predictions, model: Model, params: RecognitionParams
+) -> tuple[FieldResult, ...]:
+    """Fields of handwritten digits only, with their separators kept in ``raw``.
+
+    The marks classifier in ``model.extras["marks"]`` sorts every mark into
+    handwritten digit, printed digit, separator or other (letters, words,
+    signatures; a field made mostly of these is dropped whole), see
+    ``digitd.pipeline.marks``. Printed digits become fields of their own with
+    ``printed=True`` when ``params.printed`` is ``"read"``. A model without a
+    marks classifier reads every accepted mark.
+    """
+    review = params.review_threshold
+    classifier = model.extras.get("marks")
+    if classifier is None:
+        return assemble_fields(segmented, predictions, review_threshold=review)
+    crops, boxes, groups = gather_marks(segmented.fields)
+    marks = classify_marks(
+        crops,
+        boxes,
+        groups,
+        classifier,
+        rejected=predictions.rejected,
+        params=MarkParams(
+            print_threshold=params.print_threshold, max_other_fraction=params.max_other_fraction
+        ),
+    )
+    hand = replace(predictions, rejected=keep_kind(predictions.rejected, marks, "hand"))
+    raws = dict(
+        zip(
+            ((f.name, f.box) for f in segmented.fields),
+            raw_texts(segmented.fields, predictions.labels, marks),
+            strict=True,
+        )
+    )
+    fields = [
+        replace(f, raw=raws[(f.name, f.box)]) if raws.get((f.name, f.box), f.text) != f.text else f
+        for f in assemble_fields(segmented, hand, review_threshold=review)
+    ]
+    if params.printed == "read":
+        printed = replace(predictions, rejected=keep_kind(predictions.rejected, marks, "printed"))
+        fields += [
+            replace(f, printed=True)
+            for f in assemble_fields(segmented, printed, review_threshold=review)
+        ]
+        fields.sort(key=lambda f: (f.box[1], f.box[0]))
+    return tuple(fields)
+
+
 def _crops(fields: Sequence[Field]) -> list[np.ndarray]:
     return [crop.image for fld in fields for crop in fld.digits]
 
@@ -145,9 +196,7 @@ def read_page(
     )
     t1 = time.perf_counter()
     predictions = classify_digits(_crops(segmented.fields), model)
-    fields = assemble_fields(
-        segmented, predictions, review_threshold=params.recognition.review_threshold
-    )
+    fields = keep_handwriting(segmented, predictions, model, params.recognition)
     t2 = time.perf_counter()
     h, w = page.image.shape[:2]
     result = PageResult(
