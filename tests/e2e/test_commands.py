@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import check_outbox, drop, page_png, sha256, wait_settled
+from daemon_harness import check_outbox, drop, page_png, sha256, wait_settled
 
 
 def _digitd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

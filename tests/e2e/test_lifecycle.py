@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from conftest import (
+from daemon_harness import (
     check_accounted,
     check_outbox,
     drop,
@@ -59,7 +61,7 @@ def test_kill_9_of_a_worker_fails_only_its_document(make_daemon) -> None:
 
 def test_sigterm_mid_batch_then_restart(make_daemon) -> None:
     daemon = make_daemon({"workers": 1}).start()
-    inputs = {f"batch-{i:02d}.png": page_png(500 + i) for i in range(30)}
+    inputs = {f"batch-{i:02d}.png": page_png(500 + i) for i in range(10)}
     for name, data in inputs.items():
         drop(daemon.inbox / name, data)
     daemon.wait_event("document", timeout=60)
@@ -81,7 +83,7 @@ def test_sigterm_mid_batch_then_restart(make_daemon) -> None:
 
 def test_kill_9_of_the_daemon_mid_batch_then_restart(make_daemon) -> None:
     daemon = make_daemon().start()
-    inputs = {f"crash-{i:02d}.png": page_png(600 + i) for i in range(24)}
+    inputs = {f"crash-{i:02d}.png": page_png(600 + i) for i in range(12)}
     for name, data in inputs.items():
         drop(daemon.inbox / name, data)
     daemon.wait_event("document", timeout=60)
@@ -133,6 +135,21 @@ def test_sighup_reloads_and_a_bad_new_config_is_rejected(make_daemon) -> None:
     assert (daemon.root / "outbox" / "reloaded.json").exists()
     assert not (daemon.root / "outbox" / "reloaded.annotated.png").exists()
 
+    # A new config that passes checks but whose model cannot load: back to the old one.
+    bad_model = daemon.root / "broken.joblib"
+    bad_model.write_bytes(b"not a model")
+    daemon.write_config({**good, "model": str(bad_model)})
+    ready_count = len(daemon.find("ready"))
+    daemon.send(signal.SIGHUP)
+    failed = daemon.wait_event("reload_failed", timeout=60)
+    assert "broken.joblib" in failed["error"]
+    wait_until(lambda: len(daemon.find("ready")) > ready_count, 60, "ready after fallback")
+    third = page_png(702)
+    drop(daemon.inbox / "after-bad-reload.png", third)
+    wait_settled(daemon.root, {"c": third})
+    assert check_outbox(daemon.root / "outbox")[sha256(third)]["status"] == "ok"
+    assert not (daemon.root / "outbox" / "after-bad-reload.annotated.png").exists()
+
 
 def test_backlog_is_read_oldest_first_and_subfolders_mirrored(make_daemon, tmp_path) -> None:
     daemon = make_daemon({"workers": 1, "watch": {"recursive": True}})
@@ -144,11 +161,22 @@ def test_backlog_is_read_oldest_first_and_subfolders_mirrored(make_daemon, tmp_p
         inputs[name] = data
     daemon.start()
     wait_settled(daemon.root, inputs)
+    daemon.wait_event("document", source="sub/deeper/d.png")  # logged just after the move
     order = [e["source"] for e in daemon.find("document")]
     assert order == ["c.png", "a.png", "sub/b.png", "sub/deeper/d.png"]
     where = check_accounted(daemon.root, inputs)
     assert where["sub/deeper/d.png"] == daemon.root / "archive" / "sub" / "deeper" / "d.png"
     assert (daemon.root / "outbox" / "sub" / "deeper" / "d.json").exists()
+
+    # A whole folder moved into the recursive inbox is picked up.
+    staged = tmp_path / "staged-folder"
+    moved = {"moved/e.png": page_png(810), "moved/inner/f.png": page_png(811)}
+    for name, data in moved.items():
+        drop(staged / Path(name).relative_to("moved"), data)
+    os.rename(staged, daemon.inbox / "moved")
+    wait_settled(daemon.root, moved)
+    where = check_accounted(daemon.root, moved)
+    assert where["moved/inner/f.png"] == daemon.root / "archive" / "moved" / "inner" / "f.png"
 
 
 def test_outputs_inside_the_inbox_are_refused_at_start(tmp_path: Path) -> None:
@@ -164,3 +192,30 @@ def test_outputs_inside_the_inbox_are_refused_at_start(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "lies inside the inbox" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_disposition_keep_reads_once_and_leaves_the_original(make_daemon) -> None:
+    daemon = make_daemon({"disposition": "keep", "watch": {"rescan_seconds": 0.3}}).start()
+    data = page_png(1200)
+    drop(daemon.inbox / "kept.png", data)
+    daemon.wait_event("document", source="kept.png", timeout=30)
+    time.sleep(0.8)  # several rescans
+    assert len(daemon.find("document", source="kept.png")) == 1
+    assert not daemon.find("duplicate")
+    assert locations(daemon.root, sha256(data)) == [daemon.inbox / "kept.png"]
+    daemon.stop()
+    daemon.start()  # a restart remembers it through the ledger
+    time.sleep(0.8)
+    assert not daemon.find("document", source="kept.png")
+    assert not daemon.find("duplicate")
+
+
+def test_a_deleted_inbox_is_recreated_and_watched_again(make_daemon) -> None:
+    daemon = make_daemon().start()
+    shutil.rmtree(daemon.inbox)
+    daemon.wait_event("watcher_died", timeout=30)
+    wait_until(daemon.inbox.is_dir, 30, "inbox recreated")
+    data = page_png(1400)
+    drop(daemon.inbox / "after-rmtree.png", data)
+    wait_settled(daemon.root, {"a": data})
+    assert daemon.proc is not None and daemon.proc.poll() is None

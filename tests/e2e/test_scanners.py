@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from conftest import (
+from daemon_harness import (
     Daemon,
     check_accounted,
     check_outbox,

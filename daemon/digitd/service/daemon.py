@@ -38,6 +38,7 @@ from digitd import output
 from digitd.config import Config, check_environment, load_config, model_path, read_params
 from digitd.config import worker_count as config_worker_count
 from digitd.errors import ConfigError, DigitdError
+from digitd.log import configure_logging
 from digitd.service.disposition import free_destination, move_file, write_error_report
 from digitd.service.ledger import Ledger, LedgerRow, utc_now
 from digitd.service.outbox import (
@@ -166,6 +167,7 @@ class Daemon:
         self._notifier = Notifier.from_environ()
         self._watchdog_every = watchdog_interval()
         self._next_watchdog = 0.0
+        self._next_watcher_try = 0.0
 
     # -- signals -----------------------------------------------------------
 
@@ -260,7 +262,7 @@ class Daemon:
 
     def _stop_components(self) -> None:
         if self._watcher is not None:
-            self._watcher.stop()
+            self._watcher.close()
             self._watcher = None
         if self._pool is not None:
             self._pool.kill()
@@ -276,12 +278,14 @@ class Daemon:
         self._queue.clear()
         self._queued_paths.clear()
 
-    def _drain(self, grace: float) -> None:
+    def _drain(self, grace: float, *, reason: str = "stop") -> None:
         """Stop taking files; let documents in progress finish for up to ``grace`` seconds."""
         if self._watcher is not None:
             self._watcher.stop()
         busy = len(self._in_flight)
-        log.info("stopping", in_flight=busy, grace_seconds=grace)
+        log.info(
+            "stopping" if reason == "stop" else "draining", in_flight=busy, grace_seconds=grace
+        )
         deadline = time.monotonic() + grace
         while (
             self._in_flight
@@ -308,7 +312,10 @@ class Daemon:
                 self._enqueue(ready)
             self._dispatch_ready(now)
             timeout = _TICK
-            for completion in self._pool.poll(timeout):
+            due = self._tracker.next_due()
+            if due is not None:
+                timeout = min(timeout, max(0.0, due - time.monotonic()))
+            for completion in self._pool.poll(timeout, wake=(self._watcher.wake_fd,)):
                 self._complete(completion)
             if self._pool.broken is not None:
                 raise DigitdError(f"a replacement worker failed: {self._pool.broken}")
@@ -330,13 +337,28 @@ class Daemon:
             return
         log.info("reloading", config=str(self.config_path))
         self._notifier.reloading()
-        self._drain(self.config.shutdown_grace_seconds)
+        self._drain(self.config.shutdown_grace_seconds, reason="reload")
         self._stop_components()
-        old_state = self.folders.state_dir
-        self.config = new
-        if Folders.of(new).state_dir != old_state and self._ledger is not None:
+        old = self.config
+        try:
+            self._switch_to(new)
+        except DigitdError as exc:
+            log.error(
+                "reload_failed",
+                config=str(self.config_path),
+                error=str(exc),
+                note="back to the previous configuration",
+            )
+            self._stop_components()
+            self._switch_to(old)
+
+    def _switch_to(self, config: Config) -> None:
+        if Folders.of(config).state_dir != self.folders.state_dir and self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+        self.config = config
+        self.folders = Folders.of(config)
+        configure_logging(config.logging)
         self._startup()
 
     # -- watching ----------------------------------------------------------
@@ -404,16 +426,25 @@ class Daemon:
         return any(f.ready.path == path for f in self._in_flight.values())
 
     def _check_watcher(self) -> None:
+        """Restart a dead observer; while it cannot be restarted, stop the watchdog pings."""
         assert self._watcher is not None
-        if self._watcher.is_alive():
+        now = time.monotonic()
+        if self._watcher.is_alive() or now < self._next_watcher_try:
             return
         log.error("watcher_died", note="restarting the observer")
         try:
+            self.folders.inbox.mkdir(parents=True, exist_ok=True)
             self._watcher.restart()
         except OSError as exc:
             self._healthy = False
-            log.error("watcher_restart_failed", error=str(exc), note="watchdog pings stop")
+            self._next_watcher_try = now + 5.0
+            log.error(
+                "watcher_restart_failed",
+                error=str(exc),
+                note="retrying every 5 s; systemd watchdog pings stopped",
+            )
             return
+        self._healthy = True
         if self._watcher.fallback_reason:
             log.warning("watch_fallback", reason=self._watcher.fallback_reason)
         self._rescan()
@@ -502,6 +533,14 @@ class Daemon:
             self._enqueue(ready, not_before=time.monotonic() + 1.0)
             return
         row = self._ledger.get(sha)
+        if (
+            row is not None
+            and row.state == "done"
+            and self.config.disposition == "keep"
+            and row.source == str(relative)
+        ):
+            self._kept[path] = (st.st_size, st.st_mtime_ns)  # read before and kept on purpose
+            return
         if row is not None and self._is_duplicate(row):
             self._handle_duplicate(path, relative, sha, row)
             return
@@ -634,6 +673,7 @@ class Daemon:
 
     def _publish(self, flight: _InFlight, outcome: JobOutcome) -> None:
         assert self._ledger is not None
+        self._decode_retried.discard((flight.ready.path, flight.ready.size, flight.ready.mtime_ns))
         ledger = self._ledger
         folder = self.folders.outbox / flight.relative.parent
         publish_files(folder, outcome.files)
@@ -813,7 +853,16 @@ class Daemon:
                     timings=row.timings,
                 )
         for row in ledger.in_state("written", "failing"):
-            self._recover_row(ledger.get(row.sha256) or row)
+            try:
+                self._recover_row(ledger.get(row.sha256) or row)
+            except OSError as exc:  # one stuck file must not keep the daemon from starting
+                log.error(
+                    "recovery_failed",
+                    source=row.source,
+                    sha256=row.sha256,
+                    error=str(exc),
+                    note="left as it is; retried at the next start",
+                )
 
     def _recover_row(self, row: LedgerRow) -> None:
         assert self._ledger is not None

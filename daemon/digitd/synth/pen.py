@@ -59,13 +59,16 @@ def render_digit(
         extra = int(abs(slant) * h) + 1
         big = cv2.copyMakeBorder(big, 0, 0, extra, extra, cv2.BORDER_CONSTANT, value=0)
         big = cv2.warpAffine(big, shear, (w + 2 * extra, h))
-    centre = skeletonize(big > 110).astype(np.uint8)
+    # A low threshold keeps the faint joins of the scan whole: a pen does not skip.
+    centre = skeletonize(big > 50).astype(np.uint8)
     if not centre.any():
         return np.zeros((0, 0), np.float32)
     distance = cv2.distanceTransform(1 - centre, cv2.DIST_L2, 3)
     alpha = np.clip(pen_px / 2.0 + 0.5 - distance, 0.0, 1.0).astype(np.float32)
+    # A child generator, so the caller's stream does not depend on the digit's size.
+    local = np.random.default_rng(int(rng.integers(2**32)))
     pressure = cv2.GaussianBlur(
-        rng.uniform(0.8, 1.0, size=alpha.shape).astype(np.float32), (0, 0), max(1.0, pen_px)
+        local.uniform(0.8, 1.0, size=alpha.shape).astype(np.float32), (0, 0), max(1.0, pen_px)
     )
     alpha *= np.clip(pressure * 1.1, 0.0, 1.0)
     rows = np.flatnonzero(alpha.max(axis=1) > 0.05)

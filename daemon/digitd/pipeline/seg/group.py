@@ -76,9 +76,19 @@ def _drop_noise(
     big |= (w > max_aspect * h) & (h >= min_height_mm * px_per_mm)  # signatures, words
     # Hair-thin straight slivers are what is left of broken printed lines.
     sliver = (w <= max(1, round(0.15 * px_per_mm))) & (h > speck)
-    keep = np.zeros(n, np.uint8)
-    keep[1:] = ~(tiny | hole | shadow | big | sliver)
-    return keep[labels]
+    drop = np.flatnonzero(tiny | hole | shadow | big | sliver) + 1
+    if len(drop) > n // 2:
+        keep = np.ones(n, np.uint8)
+        keep[0] = 0
+        keep[drop] = 0
+        return keep[labels]
+    # Few to drop: erase them where they lie rather than relabel the whole page.
+    kept = ink.copy()
+    for i in drop:
+        bx, by, bw, bh = (int(v) for v in stats[i, :4])
+        window = kept[by : by + bh, bx : bx + bw]
+        window[labels[by : by + bh, bx : bx + bw] == i] = 0
+    return kept
 
 
 def find_marks(
@@ -125,7 +135,7 @@ def find_marks(
     gap = max(1, round(merge_gap_mm * px_per_mm / 2.0))
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * gap + 1))
     joined = cv2.dilate(kept, bridge)
-    _n, labels, stats = label_components(joined)
+    _n, labels, stats = label_components(joined, areas=False)
     boxes = stats[1:, :4].astype(np.int64).copy()
     boxes[:, 1] += gap
     boxes[:, 3] -= 2 * gap
@@ -155,31 +165,33 @@ def _merge(marks: Marks, owner: np.ndarray) -> Marks:
 
 
 def _join_overlapping(marks: Marks, *, px_per_mm: float, min_height_mm: float) -> Marks:
-    """Join digit-tall pieces that share most of their columns: a 0 or 4 drawn in two strokes."""
+    """Join pieces that share most of their columns: a 0 or 4 drawn in two strokes.
+
+    Two marks join when they overlap sideways by half the wider one, are at
+    most three quarters of a digit height apart vertically, and together are
+    no wider than tall. This also rejoins a loop cut in two where its sides
+    ran along the walls of a printed box.
+    """
     boxes = marks.boxes
     min_h = min_height_mm * px_per_mm
-    tall = np.flatnonzero(boxes[:, 3] >= 0.6 * min_h)
-    if len(tall) < 2:
+    parts = np.flatnonzero(boxes[:, 3] >= 0.25 * min_h)
+    if len(parts) < 2:
         return marks
-    b = boxes[tall]
+    b = boxes[parts]
     x0, x1 = b[:, 0], b[:, 0] + b[:, 2]
     y0, y1 = b[:, 1], b[:, 1] + b[:, 3]
     overlap_x = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
-    overlap_y = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
-    narrower = np.minimum(b[:, 2][:, None], b[:, 2][None, :])
+    gap_y = np.maximum(y0[:, None], y0[None, :]) - np.minimum(y1[:, None], y1[None, :])
+    wider = np.maximum(b[:, 2][:, None], b[:, 2][None, :])
     union_w = np.maximum(x1[:, None], x1[None, :]) - np.minimum(x0[:, None], x0[None, :])
     union_h = np.maximum(y1[:, None], y1[None, :]) - np.minimum(y0[:, None], y0[None, :])
-    same = (
-        (overlap_x >= 0.6 * narrower)
-        & (overlap_y > 0.3 * np.minimum(b[:, 3][:, None], b[:, 3][None, :]))
-        & (union_w <= 0.9 * union_h)
-    )
+    same = (overlap_x >= 0.5 * wider) & (gap_y <= 0.75 * min_h) & (union_w <= 1.1 * union_h)
     np.fill_diagonal(same, False)
     if not same.any():
         return marks
     owner = np.arange(len(boxes))
     for i, j in zip(*np.nonzero(np.triu(same)), strict=True):
-        a, c = owner[tall[i]], owner[tall[j]]
+        a, c = owner[parts[i]], owner[parts[j]]
         owner[owner == max(a, c)] = min(a, c)
     return _merge(marks, owner)
 
@@ -252,11 +264,12 @@ def _rows(boxes: np.ndarray, order: np.ndarray) -> list[list[int]]:
             bands.append([top, top + height])
         else:
             rows[best].append(int(i))
-            # The band follows the row's median extent so one tall mark cannot swallow others.
-            members = boxes[rows[best]]
+            # The band follows the row's typical extent so one tall mark cannot swallow others.
+            n = len(rows[best])
+            b_top, b_bottom = bands[best]
             bands[best] = [
-                float(np.median(members[:, 1])),
-                float(np.median(members[:, 1] + members[:, 3])),
+                b_top + (top - b_top) / n,
+                b_bottom + (top + height - b_bottom) / n,
             ]
     rows.sort(key=lambda r: float(np.median(boxes[r, 1])))
     return rows
@@ -329,7 +342,8 @@ def group_fields(
     min_h = min_height_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
     is_digit = (h >= min_h) & (h <= max_h)
-    small = ~is_digit & (h < min_h) & (h >= 0.25 * min_h)
+    # Letter-like small marks: x-height letters are about as wide as tall, not long arcs.
+    small = ~is_digit & (h < min_h) & (h >= 0.35 * min_h) & (boxes[:, 2] <= 1.5 * h)
     small_cx = boxes[small, 0] + boxes[small, 2] / 2.0
     small_cy = boxes[small, 1] + boxes[small, 3] / 2.0
     gap = field_gap_mm * px_per_mm
@@ -346,14 +360,21 @@ def group_fields(
             else:
                 current.append(i)
             right = max(right, boxes[i, 0] + boxes[i, 2])
-        wordy = [_count_letters(boxes, run, small_cx, small_cy, gap / 2.0) for run in runs]
-        marks_in_row = sum(len(run) for run in runs)
-        letters_in_row = sum(wordy)
-        # A row that is mostly words (a title, a printed sentence) is dropped whole.
-        if letters_in_row >= 0.5 * marks_in_row and letters_in_row >= 3:
-            continue
-        for run, letters in zip(runs, wordy, strict=True):
-            if letters >= max(2, 0.5 * len(run)):
+        wordy = [
+            _count_letters(boxes, run, small_cx, small_cy, gap / 2.0) >= max(2, 0.5 * len(run))
+            for run in runs
+        ]
+        spans = [(boxes[r, 0].min(), (boxes[r, 0] + boxes[r, 2]).max()) for r in runs]
+        for k, run in enumerate(runs):
+            if wordy[k]:
+                continue
+            # One or two marks next to words are capitals of those words (a title).
+            near_words = any(
+                wordy[j]
+                and min(abs(spans[j][0] - spans[k][1]), abs(spans[k][0] - spans[j][1])) < 2 * gap
+                for j in range(len(runs))
+            )
+            if len(run) <= 2 and near_words:
                 continue
             fields.append(run)
     return fields

@@ -102,9 +102,9 @@ def find_form_lines(
     horizontal = _thin_runs(small, length=length, max_thickness=max_thick, horizontal=True)
     wall = max(6, round(0.4 * min_length_mm * ppm))
     vertical = _thin_runs(small, length=wall, max_thickness=max_thick, horizontal=False)
-    n, labels, stats = label_components(vertical)
+    n, labels, stats = label_components(vertical, areas=False)
     if n > 1:
-        reach = max(2, round(1.5 * ppm))  # a broken wall may stop short of its lines
+        reach = max(2, round(0.8 * ppm))  # a broken wall may stop short of its lines
         near_h = cv2.dilate(horizontal, _kernel(5, 2 * reach + 1))
         ys = stats[1:, cv2.CC_STAT_TOP]
         xs = stats[1:, cv2.CC_STAT_LEFT] + stats[1:, cv2.CC_STAT_WIDTH] // 2
@@ -138,9 +138,32 @@ def _find_ticks(
         near_h[np.clip(y - 1, 0, rows - 1), xs] > 0
     )
     tick = touches & (w <= max_thickness + 1) & (h >= 2) & (h <= length // 4)
+    for i in np.flatnonzero(tick):
+        # A stroke that carries on across the line is writing, not a tick.
+        if _crosses(small, horizontal, int(x[i]), int(w[i]), int(y[i]), int(h[i])):
+            tick[i] = False
     keep = np.zeros(n, np.uint8)
     keep[1:] = tick
     return keep[labels]
+
+
+def _crosses(small: np.ndarray, horizontal: np.ndarray, x: int, w: int, y: int, h: int) -> bool:
+    """Whether ink continues on the far side of the line a short stroke touches."""
+    rows = small.shape[0]
+    x0, x1 = max(0, x - 1), x + w + 1
+    for start, step in ((y + h, 1), (y - 1, -1)):
+        r = start
+        # Find the line within a few rows, walk through it, then look just beyond.
+        while 0 <= r < rows and abs(r - start) < 4 and not horizontal[r, x0:x1].any():
+            r += step
+        if not (0 <= r < rows) or not horizontal[r, x0:x1].any():
+            continue
+        while 0 <= r < rows and horizontal[r, x0:x1].any():
+            r += step
+        beyond = small[max(0, min(r, r + 2 * step)) : max(r, r + 2 * step) + 1, x0:x1]
+        if beyond.any():
+            return True
+    return False
 
 
 def remove_form_lines(
@@ -172,8 +195,8 @@ def remove_form_lines(
     )
     # Anti-aliased fringes and the stair steps of a slightly tilted line belong to it too.
     reach = max(1, round(0.25 * px_per_mm))
-    horizontal = cv2.dilate(horizontal, _kernel(1, 2 * reach + 1)) & ink
-    vertical = cv2.dilate(vertical, _kernel(2 * reach + 1, 1)) & ink
+    horizontal = cv2.dilate(horizontal, _kernel(3, 2 * reach + 1)) & ink
+    vertical = cv2.dilate(vertical, _kernel(2 * reach + 1, 3)) & ink
     lines = horizontal | vertical
     clean = ink & (1 - lines)
     span = int(np.ceil(max(2.0, max_thickness_mm * px_per_mm))) + 2 * reach + 3

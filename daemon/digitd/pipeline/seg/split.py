@@ -14,7 +14,6 @@ Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 _FORCE_RATIO = 2.0
 # How much better than the (width-discounted) whole mark a cut must score to be taken.
 _MARGIN = 0.02
-_MAX_CANDIDATES = 4
 # Two touching digits are rarely narrower than this many digit heights.
 _MIN_ASPECT = 0.85
 # Pieces shorter than this share of the digit height are flags and arms, not digits.
@@ -32,8 +31,7 @@ def find_cuts(mask: np.ndarray, *, min_piece: int) -> np.ndarray:
 
     Candidates are minima of the column ink counts and valleys of the upper
     and lower contours (where the outline dips between two digits), at least
-    ``min_piece`` columns from either side; the cheapest (least ink cut)
-    come first.
+    ``min_piece`` columns from either side; the best two of each kind.
 
     Parameters
     ----------
@@ -54,19 +52,21 @@ def find_cuts(mask: np.ndarray, *, min_piece: int) -> np.ndarray:
     has_ink = counts > 0
     top = np.where(has_ink, mask.argmax(axis=0), h).astype(np.float64)
     bottom = np.where(has_ink, h - 1 - mask[::-1].argmax(axis=0), -1).astype(np.float64)
-    candidates = np.concatenate([_local_minima(counts), _local_minima(-top), _local_minima(bottom)])
-    candidates = np.unique(candidates[(candidates >= min_piece) & (candidates <= w - min_piece)])
-    if len(candidates) == 0:
-        return np.zeros(0, np.int64)
-    # Prefer little ink cut, then the middle (two digits are about equally wide).
-    cost = counts[candidates] / max(1.0, counts.max()) + 0.5 * np.abs(candidates / w - 0.5)
-    order = np.argsort(cost, kind="stable")
+    inside = (np.arange(w) >= min_piece) & (np.arange(w) <= w - min_piece)
+    centre = 0.5 * np.abs(np.arange(w) / w - 0.5)
+    # Each source ranks its own candidates: little ink cut; deep dips of the
+    # upper and lower outlines (where two round digits meet, ink is dense).
+    sources = (
+        (_local_minima(counts), counts / max(1.0, counts.max()) + centre),
+        (_local_minima(-top), -top / h + centre),
+        (_local_minima(bottom), bottom / h + centre),
+    )
     picked: list[int] = []
-    for c in candidates[order]:
-        if all(abs(int(c) - p) > 2 for p in picked):
-            picked.append(int(c))
-        if len(picked) == _MAX_CANDIDATES:
-            break
+    for found, cost in sources:
+        found = found[inside[found]]
+        for c in found[np.argsort(cost[found], kind="stable")][:2]:
+            if all(abs(int(c) - p) > 2 for p in picked):
+                picked.append(int(c))
     return np.asarray(picked, np.int64)
 
 
@@ -152,7 +152,8 @@ def split_touching(
     if not pieces:
         return [whole]
     if score_crops is None:
-        best = pieces[0]
+        # Blind: two digits of about equal width meet near the middle.
+        best = min(pieces, key=lambda lr: abs(lr[1][0] - mask.shape[1] / 2.0))
     else:
         crops = [_to_image(mask, whole)]
         for left, right in pieces:
@@ -162,7 +163,7 @@ def split_touching(
         k = int(np.argmax(pair))
         # The wider the mark, the less the recognizer's liking for it as one digit counts.
         excess = (width / digit_width - split_ratio) / (_FORCE_RATIO - split_ratio)
-        whole_score = scores[0] * float(np.clip(1.0 - excess, 0.0, 1.0))
+        whole_score = scores[0] * float(np.clip(1.0 - 0.5 * excess, 0.5, 1.0))
         if not forced and pair[k] < whole_score + _MARGIN:
             return [whole]
         best = pieces[k]

@@ -34,7 +34,7 @@ class SegmentationParams:
 
     min_digit_height_mm: float = 3.0
     max_digit_height_mm: float = 16.0
-    field_gap_mm: float = 6.0
+    field_gap_mm: float = 8.0
     split_ratio: float = 1.4
     max_mark_aspect: float = 3.5
     merge_gap_mm: float = 1.2
