@@ -877,19 +877,22 @@ def train_mark_classifier(
     with threadpool_limits(limits=threads):
         estimator.fit(features, kinds)
     is_sep = kinds == "separator"
-    separators = HistGradientBoostingClassifier(
-        max_iter=max(20, max_iter // 2),
-        learning_rate=0.1,
-        max_leaf_nodes=15,
-        random_state=seed,
-    )
-    with threadpool_limits(limits=threads):
-        separators.fit(features[is_sep], labels[is_sep])
+    extra: dict[str, Any] = {}
+    if len(np.unique(labels[is_sep])) >= 2:
+        separators = HistGradientBoostingClassifier(
+            max_iter=max(20, max_iter // 2),
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            random_state=seed,
+        )
+        with threadpool_limits(limits=threads):
+            separators.fit(features[is_sep], labels[is_sep])
+        extra["separators"] = separators
     names, counts = np.unique(labels, return_counts=True)
     return {
         "format_version": MARKS_FORMAT_VERSION,
         "features": list(FEATURE_NAMES),
         "estimator": estimator,
-        "separators": separators,
+        **extra,
         "samples": {str(k): int(v) for k, v in zip(names, counts, strict=True)},
     }
