@@ -105,7 +105,8 @@ class MarkSamples:
     crops : tuple of (h, w) uint8 ndarray
         Ink dark on light, at the generated resolution.
     boxes : (N, 4) int64 ndarray
-        ``(x, y, w, h)`` in the coordinates of their line.
+        ``(x, y, w, h)`` on a tall virtual page with the lines one under
+        another, well apart.
     groups : (N,) int64 ndarray
         Line id of each mark.
     labels : (N,) object ndarray of str
@@ -786,7 +787,7 @@ def generate_mark_samples(
     boxes: list[tuple[int, int, int, int]] = []
     groups: list[int] = []
     labels: list[str] = []
-    line = 0
+    line = top = 0
     while line < n_lines:
         pick = rng.random()
         if pick < 0.4:
@@ -801,9 +802,10 @@ def generate_mark_samples(
         grey, line_boxes, line_labels = _scan(glyphs, rng)
         for (x, y, w, h), label in zip(line_boxes, line_labels, strict=True):
             crops.append(grey[y : y + h, x : x + w].copy())
-            boxes.append((x, y, w, h))
+            boxes.append((x, top + y, w, h))
             groups.append(line)
             labels.append(label)
+        top += grey.shape[0] * 2  # lines one under another, well apart
     return MarkSamples(
         crops=tuple(crops),
         boxes=np.asarray(boxes, np.int64).reshape(-1, 4),
@@ -875,19 +877,22 @@ def train_mark_classifier(
     with threadpool_limits(limits=threads):
         estimator.fit(features, kinds)
     is_sep = kinds == "separator"
-    separators = HistGradientBoostingClassifier(
-        max_iter=max(20, max_iter // 2),
-        learning_rate=0.1,
-        max_leaf_nodes=15,
-        random_state=seed,
-    )
-    with threadpool_limits(limits=threads):
-        separators.fit(features[is_sep], labels[is_sep])
+    extra: dict[str, Any] = {}
+    if len(np.unique(labels[is_sep])) >= 2:
+        separators = HistGradientBoostingClassifier(
+            max_iter=max(20, max_iter // 2),
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            random_state=seed,
+        )
+        with threadpool_limits(limits=threads):
+            separators.fit(features[is_sep], labels[is_sep])
+        extra["separators"] = separators
     names, counts = np.unique(labels, return_counts=True)
     return {
         "format_version": MARKS_FORMAT_VERSION,
         "features": list(FEATURE_NAMES),
         "estimator": estimator,
-        "separators": separators,
+        **extra,
         "samples": {str(k): int(v) for k, v in zip(names, counts, strict=True)},
     }
