@@ -110,14 +110,20 @@ def main() -> None:
 
     print(f"model {args.model.name} ({model.id}); MNIST test digits; seed {args.seed}")
     print()
-    print("| pages | n | fields | found | exact match | digit accuracy | phantoms/page |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| pages | n | fields | found | segmented right | exact match | digit accuracy "
+        "| phantoms/page |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for kind, s, n in rows:
         print(
-            f"| {kind} | {n} | {s.fields} | {s.found / s.fields:.1%} | {s.exact / s.fields:.1%} "
+            f"| {kind} | {n} | {s.fields} | {s.found / s.fields:.1%} "
+            f"| {s.segmented / s.fields:.1%} | {s.exact / s.fields:.1%} "
             f"| {1 - s.digit_errors / s.digits:.2%} | {s.phantoms / n:.2f} |"
         )
-    print(f"| print only | {args.pages} | 0 | - | - | - | {blank.phantoms / args.pages:.2f} |")
+    print(f"| print only | {args.pages} | 0 | - | - | - | - | {blank.phantoms / args.pages:.2f} |")
+    print()
+    print("segmented right: one digit box per true digit, each centred in its true box.")
     print()
     print("| load to results, 300 dpi, 1 core | median ms | max ms | pages |")
     print("|---|---|---|---|")

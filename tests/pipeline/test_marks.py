@@ -47,7 +47,7 @@ def digits() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def classifier(digits: np.ndarray) -> dict:
-    return train_mark_classifier(digits[::2], n_lines=400, seed=3, max_iter=40)
+    return train_mark_classifier(digits[::2], n_lines=600, seed=3, max_iter=40)
 
 
 def _index(features: np.ndarray, name: str) -> np.ndarray:
@@ -195,9 +195,9 @@ def _fixed(probs: list[list[float]], separator: str = "sep:,") -> dict:
     }
 
 
-def _row(n: int) -> tuple[list[np.ndarray], np.ndarray]:
+def _row(n: int, pitch: int = 45) -> tuple[list[np.ndarray], np.ndarray]:
     glyph = render_glyph("8", _sans(), 60)
-    boxes = np.array([(45 * i, 0, glyph.shape[1], glyph.shape[0]) for i in range(n)])
+    boxes = np.array([(pitch * i, 0, glyph.shape[1], glyph.shape[0]) for i in range(n)])
     return [glyph] * n, boxes
 
 
@@ -207,7 +207,11 @@ def test_print_evidence_is_pooled_over_the_line() -> None:
     crops, boxes = _row(5)
     one_line = classify_marks(crops, boxes, np.zeros(5, int), _fixed(probs))
     assert list(one_line.kinds) == ["printed"] * 5
-    apart = classify_marks(crops, boxes, np.arange(5), _fixed(probs))
+    # Fields near each other on one line pool too; fields far apart do not.
+    near = classify_marks(crops, boxes, np.arange(5), _fixed(probs))
+    assert list(near.kinds) == ["printed"] * 5
+    crops, far_boxes = _row(5, pitch=1000)
+    apart = classify_marks(crops, far_boxes, np.arange(5), _fixed(probs))
     assert list(apart.kinds) == ["printed"] * 4 + ["hand"]
 
 

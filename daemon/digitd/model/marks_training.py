@@ -21,6 +21,7 @@ ink levels, noise) so that no class can be told by its rendering pipeline.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,8 @@ class MarkSamples:
     crops : tuple of (h, w) uint8 ndarray
         Ink dark on light, at the generated resolution.
     boxes : (N, 4) int64 ndarray
-        ``(x, y, w, h)`` in the coordinates of their line.
+        ``(x, y, w, h)`` on a tall virtual page with the lines one under
+        another, well apart.
     groups : (N,) int64 ndarray
         Line id of each mark.
     labels : (N,) object ndarray of str
@@ -312,6 +314,7 @@ def draw_blot(height: int, rng: np.random.Generator) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+@functools.cache
 def _font(path: Path, size: int) -> tuple[ImageFont.FreeTypeFont, float] | None:
     """The face at ``size`` pixels, or at the nearest bitmap strike and its upscale factor."""
     try:
@@ -580,16 +583,49 @@ def draw_hand_font_text(
     return _trim((ink > 0.5).astype(np.float32))
 
 
-def _components(ink: np.ndarray, x: int, y: int, min_size: float, label: str) -> list[PlacedGlyph]:
-    """Split ink into connected components, each a mark of ``label``."""
+def _components(
+    ink: np.ndarray,
+    x: int,
+    y: int,
+    min_size: float,
+    label: str,
+    rng: np.random.Generator | None = None,
+) -> list[PlacedGlyph]:
+    """Split ink into connected components, each a mark of ``label``.
+
+    With ``rng``, a component much wider than a digit (``min_size`` is a
+    third of one) is cut at ink-poor columns into digit-wide pieces, as
+    segmentation does with marks it takes for touching digits.
+    """
     n, cc, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
     out = []
+    digit = min_size / 0.3
     for i in range(1, n):
         cx, cy, w, h, _ = (int(v) for v in stats[i])
         if max(w, h) < min_size:
             continue
         part = (cc[cy : cy + h, cx : cx + w] == i).astype(np.float32)
-        out.append(PlacedGlyph(part, x + cx, y + cy, label))
+        cuts = [0, w]
+        if rng is not None and w > 1.3 * digit:
+            counts = part.sum(axis=0)
+            pieces = max(2, round(w / (digit * rng.uniform(0.5, 0.9))))
+            cuts = [0]
+            for k in range(1, pieces):
+                centre = int(k * w / pieces)
+                lo, hi = (
+                    max(cuts[-1] + 2, centre - w // (3 * pieces)),
+                    min(w - 2, centre + w // (3 * pieces)),
+                )
+                if hi > lo:
+                    cuts.append(lo + int(np.argmin(counts[lo:hi])))
+            cuts.append(w)
+        for c0, c1 in itertools.pairwise(cuts):
+            piece = part[:, c0:c1]
+            rows = np.flatnonzero(piece.max(axis=1) > 0.5)
+            if len(rows) == 0 or max(c1 - c0, len(rows)) < min_size:
+                continue
+            piece = piece[rows[0] : rows[-1] + 1]
+            out.append(PlacedGlyph(piece, x + cx + c0, y + cy + int(rows[0]), label))
     return out
 
 
@@ -602,7 +638,8 @@ def _hand_word_line(rng: np.random.Generator, hand_fonts: Sequence[Path]) -> lis
     if rng.random() < 0.25 or not hand_fonts:
         for _ in range(int(rng.integers(1, 3))):
             ink = draw_scribble(height, pen, rng) if rng.random() < 0.8 else draw_blot(height, rng)
-            glyphs += _components(ink, x, int(height * 1.5) - ink.shape[0], 0.3 * height, "other")
+            top = int(height * 1.5) - ink.shape[0]
+            glyphs += _components(ink, x, top, 0.3 * height, "other", rng)
             x += ink.shape[1] + int(height * 0.5)
         return glyphs
     for _ in range(int(rng.integers(1, 4))):
@@ -611,7 +648,7 @@ def _hand_word_line(rng: np.random.Generator, hand_fonts: Sequence[Path]) -> lis
         if ink is None:
             continue
         y = int(height * 1.5) - ink.shape[0] + int(rng.normal(0, 0.05 * height))
-        glyphs += _components(ink, x, y, 0.3 * height, "other")
+        glyphs += _components(ink, x, y, 0.3 * height, "other", rng)
         x += ink.shape[1] + int(height * rng.uniform(0.3, 0.8))
     return glyphs
 
@@ -750,7 +787,7 @@ def generate_mark_samples(
     boxes: list[tuple[int, int, int, int]] = []
     groups: list[int] = []
     labels: list[str] = []
-    line = 0
+    line = top = 0
     while line < n_lines:
         pick = rng.random()
         if pick < 0.4:
@@ -765,9 +802,10 @@ def generate_mark_samples(
         grey, line_boxes, line_labels = _scan(glyphs, rng)
         for (x, y, w, h), label in zip(line_boxes, line_labels, strict=True):
             crops.append(grey[y : y + h, x : x + w].copy())
-            boxes.append((x, y, w, h))
+            boxes.append((x, top + y, w, h))
             groups.append(line)
             labels.append(label)
+        top += grey.shape[0] * 2  # lines one under another, well apart
     return MarkSamples(
         crops=tuple(crops),
         boxes=np.asarray(boxes, np.int64).reshape(-1, 4),
@@ -839,19 +877,22 @@ def train_mark_classifier(
     with threadpool_limits(limits=threads):
         estimator.fit(features, kinds)
     is_sep = kinds == "separator"
-    separators = HistGradientBoostingClassifier(
-        max_iter=max(20, max_iter // 2),
-        learning_rate=0.1,
-        max_leaf_nodes=15,
-        random_state=seed,
-    )
-    with threadpool_limits(limits=threads):
-        separators.fit(features[is_sep], labels[is_sep])
+    extra: dict[str, Any] = {}
+    if len(np.unique(labels[is_sep])) >= 2:
+        separators = HistGradientBoostingClassifier(
+            max_iter=max(20, max_iter // 2),
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            random_state=seed,
+        )
+        with threadpool_limits(limits=threads):
+            separators.fit(features[is_sep], labels[is_sep])
+        extra["separators"] = separators
     names, counts = np.unique(labels, return_counts=True)
     return {
         "format_version": MARKS_FORMAT_VERSION,
         "features": list(FEATURE_NAMES),
         "estimator": estimator,
-        "separators": separators,
+        **extra,
         "samples": {str(k): int(v) for k, v in zip(names, counts, strict=True)},
     }

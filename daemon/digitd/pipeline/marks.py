@@ -35,7 +35,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from skimage.morphology import skeletonize
 
 from digitd.errors import ModelError
 
@@ -103,6 +102,7 @@ _CONTEXT_FEATURES = (
     "group_pitch_cv",
     "group_stroke_dev",
 )
+_MAX_SIDE = 80
 _SHAPE_SIZE = 24
 _SHAPE_CELLS = 3
 _SHAPE_BINS = 8
@@ -120,13 +120,18 @@ class MarkParams:
         A digit-like mark is printed when its pooled probability of print
         (among hand and print) exceeds this.
     line_weight : float
-        Weight in [0, 1] of the group's mean print probability against the
-        mark's own, for groups of at least ``min_line_marks`` digit-like marks.
+        Weight in [0, 1] of the group's mean probability (of print, of not
+        being a digit) against the mark's own, for groups of at least
+        ``min_line_marks`` marks.
     min_line_marks : int
-        Smallest group whose print evidence is pooled.
+        Smallest group whose evidence is pooled.
+    line_reach : float
+        Groups (fields) on one text line closer than this many mark heights
+        are one context for the pooling and for dropping.
     other_threshold : float
         A mark is not a digit when its probability of being one of the
-        other marks (letters, signatures, blots) exceeds this.
+        other marks (letters, signatures, blots), pooled with its group's
+        like the print probability, exceeds this.
     max_other_fraction : float
         A group in which more than this fraction of the non-separator marks
         lean towards not being digits (probability above one half) is dropped
@@ -136,7 +141,8 @@ class MarkParams:
     print_threshold: float = 0.5
     line_weight: float = 0.6
     min_line_marks: int = 3
-    other_threshold: float = 0.8
+    line_reach: float = 2.5
+    other_threshold: float = 0.7
     max_other_fraction: float = 0.5
 
 
@@ -181,25 +187,36 @@ def _ink_mask(crop: np.ndarray) -> np.ndarray:
 
 
 def _glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
-    """Scale-free measurements of one binary glyph and its stroke width in pixels."""
-    h, w = ink.shape
+    """Scale-free measurements of one binary glyph and its stroke width in pixels.
+
+    Glyphs larger than ``_MAX_SIDE`` pixels are measured on a reduced copy:
+    the measurements are ratios, and it keeps a page's marks cheap.
+    """
+    h0, w0 = ink.shape
     out = np.zeros(len(_GLYPH_FEATURES), np.float32)
+    out[0] = w0 / max(h0, 1)
+    scale = min(1.0, _MAX_SIDE / max(h0, w0))
+    if scale < 1.0:
+        size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))
+        ink = cv2.resize(ink.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+    h, w = ink.shape
     area = int(ink.sum())
-    out[0] = w / max(h, 1)
     out[1] = area / max(h * w, 1)
     if area == 0:
         return out, 0.0
     u8 = ink.astype(np.uint8)
-    padded = np.pad(u8, 1)
+    padded = cv2.copyMakeBorder(u8, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
-    skel = skeletonize(ink)
-    widths = 2.0 * dist[skel] if skel.any() else 2.0 * dist[ink]
-    stroke = float(np.median(widths))
+    # The ridge of the distance transform (its local maxima) runs along the
+    # middle of every stroke: twice its value there is the stroke's width.
+    ridge = ink & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    widths = np.sort(2.0 * dist[ridge] if ridge.any() else 2.0 * dist[ink])
+    last = len(widths) - 1
+    stroke = float(widths[last // 2])
     out[2] = stroke / max(h, 1)
     mean = float(widths.mean())
     out[3] = float(widths.std()) / mean if mean > 0 else 0.0
-    p10, p90 = np.percentile(widths, [10, 90])
-    out[4] = float(p90 - p10) / max(stroke, 1.0)
+    out[4] = float(widths[(9 * last) // 10] - widths[last // 10]) / max(stroke, 1.0)
 
     # Edge orientation: print has edges exactly along the axes.
     soft = cv2.GaussianBlur(u8.astype(np.float32), (3, 3), 0.7)
@@ -251,7 +268,7 @@ def _glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
             out[12] = mu11 / spread
         major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
         out[13] = float(np.sqrt(max(minor, 0.0) / max(major, 1e-9)))
-    return out, stroke
+    return out, stroke / scale
 
 
 def _shape_stack(inks: Sequence[np.ndarray]) -> np.ndarray:
@@ -429,6 +446,61 @@ def check_mark_classifier(extra: Any) -> Mapping[str, Any]:
     return extra
 
 
+def _context_groups(boxes: np.ndarray, groups: np.ndarray, *, reach: float) -> np.ndarray:
+    """Join groups that continue each other on one text line.
+
+    Two groups join when their typical marks are of similar height, their
+    middles lie on one band, and the horizontal gap between them is below
+    ``reach`` typical heights: the pieces of a word or a name that
+    segmentation cut into separate fields become one context again.
+
+    Returns
+    -------
+    context : (N,) int64 ndarray
+        A context id per mark.
+    """
+    ids = np.unique(groups)
+    x0 = np.array([boxes[groups == g, 0].min() for g in ids], np.float64)
+    x1 = np.array([(boxes[groups == g, 0] + boxes[groups == g, 2]).max() for g in ids], np.float64)
+    heights = np.array([np.median(boxes[groups == g, 3]) for g in ids], np.float64)
+    mids = np.array(
+        [np.median(boxes[groups == g, 1] + boxes[groups == g, 3] / 2) for g in ids], np.float64
+    )
+    parent = list(range(len(ids)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a in range(len(ids)):
+        for b in range(a + 1, len(ids)):
+            h = max(heights[a], heights[b])
+            gap = max(x0[a], x0[b]) - min(x1[a], x1[b])
+            if (
+                min(heights[a], heights[b]) >= 0.5 * h
+                and abs(mids[a] - mids[b]) <= 0.5 * h
+                and gap <= reach * h
+            ):
+                parent[root(a)] = root(b)
+    lookup = {g: root(i) for i, g in enumerate(ids)}
+    return np.array([lookup[g] for g in groups], np.int64)
+
+
+def _pool(
+    values: np.ndarray, groups: np.ndarray, members: np.ndarray, params: MarkParams
+) -> np.ndarray:
+    """Blend each member's value with its group's mean (groups of enough members)."""
+    pooled = values.astype(np.float64).copy()
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & members)
+        if len(idx) >= params.min_line_marks:
+            line = float(values[idx].mean())
+            pooled[idx] = (1 - params.line_weight) * values[idx] + params.line_weight * line
+    return pooled
+
+
 def classify_marks(
     crops: Sequence[np.ndarray],
     boxes: np.ndarray,
@@ -486,11 +558,14 @@ def classify_marks(
     p = {k: probs[:, classes.index(k)] if k in classes else np.zeros(n) for k in MARK_KINDS}
     p_other = np.where(rejected, 1.0, p["other"])
 
-    # A mark is a non-digit only on strong evidence; weaker doubt is settled
-    # by its line below, so a plain digit is not lost to a letter-like shape.
+    # A mark is a non-digit on strong evidence, its own pooled with its
+    # group's: one letter-like digit in a row of digits stays a digit, and a
+    # digit-like piece of a word goes with its word.
     best = np.stack([p["hand"], p["printed"], p["separator"]], axis=1)
     kinds = np.asarray(MARK_KINDS[:3])[np.argmax(best, axis=1)].astype("<U9")
-    kinds[p_other > params.other_threshold] = "other"
+    context = _context_groups(np.asarray(boxes).reshape(-1, 4), groups, reach=params.line_reach)
+    pooled_other = _pool(p_other, context, kinds != "separator", params)
+    kinds[(pooled_other > params.other_threshold) | rejected] = "other"
     labels = kinds.astype(object)
     is_sep = kinds == "separator"
     if is_sep.any() and "separators" in classifier:
@@ -498,19 +573,14 @@ def classify_marks(
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
     digit_like = np.isin(kinds, ("hand", "printed"))
-    pooled = own.copy()
-    for g in np.unique(groups):
-        idx = np.flatnonzero((groups == g) & digit_like)
-        if len(idx) >= params.min_line_marks:
-            line = float(own[idx].mean())
-            pooled[idx] = (1 - params.line_weight) * own[idx] + params.line_weight * line
+    pooled = _pool(own, context, digit_like, params)
     kinds[digit_like] = np.where(pooled[digit_like] > params.print_threshold, "printed", "hand")
 
     leaning_other = p_other > 0.5
-    for g in np.unique(groups):
-        idx = np.flatnonzero((groups == g) & (kinds != "separator"))
+    for g in np.unique(context):
+        idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and leaning_other[idx].mean() > params.max_other_fraction:
-            kinds[groups == g] = "other"
+            kinds[context == g] = "other"
 
     text = np.array(
         [

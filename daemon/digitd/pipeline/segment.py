@@ -12,7 +12,8 @@ The steps, each a pure function in ``digitd.pipeline.seg``:
    strokes joined.
 7. ``group_fields``: rows, then fields by gaps; text-like runs dropped.
 8. ``split_touching``: marks too wide for one digit cut where the recognizer
-   agrees.
+   agrees; ``merge_pieces``: neighbouring fragments joined where it reads
+   them better as one digit.
 
 Boxes are mapped back to the original page's pixels at the end.
 """
@@ -32,6 +33,7 @@ from digitd.pipeline.seg.deskew import (
 )
 from digitd.pipeline.seg.group import Marks, find_marks, group_fields, join_fragments
 from digitd.pipeline.seg.lines import remove_form_lines
+from digitd.pipeline.seg.merge import Piece, merge_pieces
 from digitd.pipeline.seg.scale import MM_PER_INCH, estimate_scale
 from digitd.pipeline.seg.split import split_touching
 from digitd.pipeline.seg.types import (
@@ -104,7 +106,11 @@ def _resample(image: np.ndarray, *, px_per_mm: float, work_dpi: float) -> tuple[
     factor = work_ppm / px_per_mm
     h, w = image.shape[:2]
     size = (max(8, round(w * factor)), max(8, round(h * factor)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    # Area averaging is exact but slow unless the factor is a whole number; bilinear
+    # sampling is enough for factors above one half (300 -> 200 dpi).
+    whole = abs(1.0 / factor - round(1.0 / factor)) < 0.01
+    method = cv2.INTER_AREA if whole or factor < 0.5 else cv2.INTER_LINEAR
+    small = cv2.resize(image, size, interpolation=method)
     return small, size[0] / w
 
 
@@ -143,6 +149,7 @@ def _digit_crops(
     *,
     lines: np.ndarray,
     line_reach: int,
+    max_gap: float,
     split_ratio: float,
     score_crops: CropScorer | None,
     rotation: Rotation,
@@ -155,22 +162,28 @@ def _digit_crops(
     wide = sizes[sizes[:, 2] > 0.35 * sizes[:, 3], 2]
     width = float(np.median(wide)) if len(wide) >= 3 else 0.65 * height
     width = float(np.clip(width, 0.55 * height, 0.9 * height))
-    crops: list[DigitCrop] = []
+    pieces: list[Piece] = []
     for g in members:
         x, y, mask = _with_touched_line(marks, g, lines, reach=line_reach)
-        pieces = split_touching(
+        cuts = split_touching(
             mask,
             digit_height=height,
             digit_width=width,
             split_ratio=split_ratio,
             score_crops=score_crops,
         )
-        for px, py, pw, ph in pieces:
-            piece = mask[py : py + ph, px : px + pw]
-            image = np.where(piece > 0, 0, 255).astype(np.uint8)
-            box = map_box_back((x + px, y + py, pw, ph), rotation, scale=scale, shape=shape)
-            crops.append(DigitCrop(box=box, image=image))
-    return tuple(crops)
+        for px, py, pw, ph in cuts:
+            pieces.append(
+                Piece(box=(x + px, y + py, pw, ph), mask=mask[py : py + ph, px : px + pw])
+            )
+    pieces = merge_pieces(pieces, digit_height=height, max_gap=max_gap, score_crops=score_crops)
+    return tuple(
+        DigitCrop(
+            box=map_box_back(p.box, rotation, scale=scale, shape=shape),
+            image=np.where(p.mask > 0, 0, 255).astype(np.uint8),
+        )
+        for p in pieces
+    )
 
 
 def _union(boxes: np.ndarray) -> Box:
@@ -277,6 +290,7 @@ def segment_page(
             members,
             lines=lines,
             line_reach=max(2, round(0.4 * ppm)),
+            max_gap=params.merge_gap_mm * ppm / 2.0,
             split_ratio=params.split_ratio,
             score_crops=score_crops,
             rotation=rotation,

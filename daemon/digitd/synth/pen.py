@@ -59,7 +59,8 @@ def render_digit(
         extra = int(abs(slant) * h) + 1
         big = cv2.copyMakeBorder(big, 0, 0, extra, extra, cv2.BORDER_CONSTANT, value=0)
         big = cv2.warpAffine(big, shear, (w + 2 * extra, h))
-    centre = skeletonize(big > 110).astype(np.uint8)
+    # A low threshold keeps the faint joins of the scan whole: a pen does not skip.
+    centre = skeletonize(big > 50).astype(np.uint8)
     if not centre.any():
         return np.zeros((0, 0), np.float32)
     distance = cv2.distanceTransform(1 - centre, cv2.DIST_L2, 3)

@@ -30,6 +30,10 @@ class PageScore:
         (a field not found counts all its digits).
     phantoms : int
         Read fields overlapping no true field.
+    segmented : int
+        True fields whose best-overlapping read field has one digit box per
+        true digit, each centred in its true digit's box: segmentation right,
+        whatever the recognizer made of the digits.
     """
 
     fields: int
@@ -38,6 +42,7 @@ class PageScore:
     digits: int
     digit_errors: int
     phantoms: int
+    segmented: int = 0
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -69,7 +74,7 @@ def score_page(truth: Sequence[TruthField], read: Sequence[FieldResult]) -> Page
     -------
     PageScore
     """
-    found = exact = errors = 0
+    found = exact = errors = segmented = 0
     used: set[int] = set()
     for t in truth:
         overlaps = [_overlap(t.box, r.box) for r in read]
@@ -81,6 +86,7 @@ def score_page(truth: Sequence[TruthField], read: Sequence[FieldResult]) -> Page
         found += 1
         exact += read[best].text == t.text
         errors += edit_distance(read[best].text, t.text)
+        segmented += _segmented_right(t, read[best])
     phantoms = sum(1 for i in range(len(read)) if i not in used)
     return PageScore(
         fields=len(truth),
@@ -89,4 +95,15 @@ def score_page(truth: Sequence[TruthField], read: Sequence[FieldResult]) -> Page
         digits=sum(len(t.text) for t in truth),
         digit_errors=errors,
         phantoms=phantoms,
+        segmented=segmented,
     )
+
+
+def _segmented_right(truth: TruthField, read: FieldResult) -> bool:
+    if not truth.digit_boxes or len(read.digits) != len(truth.digit_boxes):
+        return False
+    for t, d in zip(truth.digit_boxes, read.digits, strict=True):
+        cx, cy = d.box[0] + d.box[2] / 2.0, d.box[1] + d.box[3] / 2.0
+        if not (t[0] <= cx <= t[0] + t[2] and t[1] <= cy <= t[1] + t[3]):
+            return False
+    return True

@@ -67,8 +67,10 @@ def _estimate_background(grey: np.ndarray, *, px_per_mm: float) -> np.ndarray:
     """Paper brightness under every pixel, ink removed by a max filter at low resolution."""
     h, w = grey.shape
     factor = max(1, int(px_per_mm / 2.0))  # about 2 px per mm
+    # A whole number of blocks lets OpenCV average them on its fast path.
+    rows, cols = max(1, h // factor), max(1, w // factor)
     small = cv2.resize(
-        grey, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
+        grey[: rows * factor, : cols * factor], (cols, rows), interpolation=cv2.INTER_AREA
     )
     size = max(3, round(8.0 * px_per_mm / factor) | 1)  # 8 mm wide blots vanish
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))

@@ -11,7 +11,7 @@ from digitd.results import Box
 
 __all__ = ["Rotation", "estimate_skew", "map_box_back", "rotate_ink"]
 
-_MAX_POINTS = 60_000
+_MAX_POINTS = 25_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,9 +76,19 @@ def _drop_noise(
     big |= (w > max_aspect * h) & (h >= min_height_mm * px_per_mm)  # signatures, words
     # Hair-thin straight slivers are what is left of broken printed lines.
     sliver = (w <= max(1, round(0.15 * px_per_mm))) & (h > speck)
-    keep = np.zeros(n, np.uint8)
-    keep[1:] = ~(tiny | hole | shadow | big | sliver)
-    return keep[labels]
+    drop = np.flatnonzero(tiny | hole | shadow | big | sliver) + 1
+    if len(drop) > n // 2:
+        keep = np.ones(n, np.uint8)
+        keep[0] = 0
+        keep[drop] = 0
+        return keep[labels]
+    # Few to drop: erase them where they lie rather than relabel the whole page.
+    kept = ink.copy()
+    for i in drop:
+        bx, by, bw, bh = (int(v) for v in stats[i, :4])
+        window = kept[by : by + bh, bx : bx + bw]
+        window[labels[by : by + bh, bx : bx + bw] == i] = 0
+    return kept
 
 
 def find_marks(
@@ -125,7 +135,7 @@ def find_marks(
     gap = max(1, round(merge_gap_mm * px_per_mm / 2.0))
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * gap + 1))
     joined = cv2.dilate(kept, bridge)
-    _n, labels, stats = label_components(joined)
+    _n, labels, stats = label_components(joined, areas=False)
     boxes = stats[1:, :4].astype(np.int64).copy()
     boxes[:, 1] += gap
     boxes[:, 3] -= 2 * gap
@@ -223,7 +233,10 @@ def join_fragments(
     bx0, bx1 = b[None, :, 0], (b[:, 0] + b[:, 2])[None, :]
     side_gap = np.maximum(bx0 - sx1, sx0 - bx1)
     s_cy = (s[:, 1] + s[:, 3] / 2.0)[:, None]
-    upper = (s_cy >= b[None, :, 1]) & (s_cy <= b[None, :, 1] + 0.6 * b[None, :, 3])
+    # From a little above the digit (the floating bar of a 5 or 7) to 60% down its height.
+    upper = (s_cy >= b[None, :, 1] - 0.3 * b[None, :, 3]) & (
+        s_cy <= b[None, :, 1] + 0.6 * b[None, :, 3]
+    )
     width = np.maximum(sx1, bx1) - np.minimum(sx0, bx0)
     fits = width <= 1.2 * b[None, :, 3]
     ok = (side_gap <= gap) & upper & fits
@@ -254,11 +267,12 @@ def _rows(boxes: np.ndarray, order: np.ndarray) -> list[list[int]]:
             bands.append([top, top + height])
         else:
             rows[best].append(int(i))
-            # The band follows the row's median extent so one tall mark cannot swallow others.
-            members = boxes[rows[best]]
+            # The band follows the row's typical extent so one tall mark cannot swallow others.
+            n = len(rows[best])
+            b_top, b_bottom = bands[best]
             bands[best] = [
-                float(np.median(members[:, 1])),
-                float(np.median(members[:, 1] + members[:, 3])),
+                b_top + (top - b_top) / n,
+                b_bottom + (top + height - b_bottom) / n,
             ]
     rows.sort(key=lambda r: float(np.median(boxes[r, 1])))
     return rows

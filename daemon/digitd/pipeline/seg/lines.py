@@ -102,7 +102,7 @@ def find_form_lines(
     horizontal = _thin_runs(small, length=length, max_thickness=max_thick, horizontal=True)
     wall = max(6, round(0.4 * min_length_mm * ppm))
     vertical = _thin_runs(small, length=wall, max_thickness=max_thick, horizontal=False)
-    n, labels, stats = label_components(vertical)
+    n, labels, stats = label_components(vertical, areas=False)
     if n > 1:
         reach = max(2, round(0.8 * ppm))  # a broken wall may stop short of its lines
         near_h = cv2.dilate(horizontal, _kernel(5, 2 * reach + 1))

