@@ -123,3 +123,20 @@ def test_polling_mode_takes_files_once_they_are_stable(make_daemon) -> None:
     drop(daemon.inbox / "polled.png", data)
     wait_settled(daemon.root, {"polled.png": data})
     assert check_outbox(daemon.root / "outbox")[sha256(data)]["status"] == "ok"
+
+
+def test_process_refuses_files_over_the_size_limit(tmp_path: Path) -> None:
+    config = tmp_path / "small.yaml"
+    config.write_text("limits: {max_file_bytes: 100}\nworkers: 1\n")
+    drop(tmp_path / "big.png", page_png(1600))
+    proc = _digitd(
+        "process",
+        str(tmp_path / "big.png"),
+        "--outbox",
+        str(tmp_path / "out"),
+        "--config",
+        str(config),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1
+    assert "max_file_bytes=100" in proc.stdout

@@ -84,7 +84,13 @@ def run_batch(config: Config, paths: list[Path], outbox: Path) -> BatchSummary:
                 index, item = pending.popleft()
                 job = _make_job(index, item, outbox, reserved, config)
                 if isinstance(job, str):
-                    _write_failure(outbox, item, job, "limit")
+                    log.warning(
+                        "document",
+                        source=str(item.relative),
+                        status="failed",
+                        error=job,
+                        error_type="unreadable" if job.startswith("cannot") else "limit",
+                    )
                     failed += 1
                     bar.update(1)
                     continue
@@ -106,12 +112,15 @@ def run_batch(config: Config, paths: list[Path], outbox: Path) -> BatchSummary:
 def _make_job(
     index: int, item: _Input, outbox: Path, reserved: dict[str, str], config: Config
 ) -> Job | str:
-    size = item.path.stat().st_size
-    if size > config.limits.max_file_bytes:
-        return (
-            f"file is {size} bytes, more than limits.max_file_bytes={config.limits.max_file_bytes}"
-        )
-    data = item.path.read_bytes()
+    """The job for one input, or the reason it cannot be read (a string)."""
+    try:
+        size = item.path.stat().st_size
+        if size > config.limits.max_file_bytes:
+            limit = config.limits.max_file_bytes
+            return f"file is {size} bytes, more than limits.max_file_bytes={limit}"
+        data = item.path.read_bytes()
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
     sha = hashlib.sha256(data).hexdigest()
     sub = item.relative.parent
 
@@ -165,9 +174,3 @@ def _finish(completion: Completion, item: _Input, outbox: Path, config: Config) 
         error_type=kind,
     )
     return False
-
-
-def _write_failure(outbox: Path, item: _Input, error: str, kind: str) -> None:
-    log.warning(
-        "document", source=str(item.relative), status="failed", error=error, error_type=kind
-    )

@@ -62,7 +62,7 @@ from digitd.service.watcher import (
 )
 from digitd.service.worker import Job, JobOutcome, OutputSwitches, WorkerSettings
 
-__all__ = ["Daemon", "Folders", "worker_settings"]
+__all__ = ["LEDGER_NAME", "Daemon", "Folders", "worker_settings"]
 
 log = structlog.get_logger("digitd")
 

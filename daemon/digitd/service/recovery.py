@@ -25,7 +25,7 @@ from digitd.service.disposition import free_destination, move_file, write_error_
 from digitd.service.ledger import Ledger, LedgerRow, utc_now
 from digitd.service.outbox import check_rollup
 
-__all__ = ["Recovered", "finish_interrupted", "sha256_file"]
+__all__ = ["Recovered", "archive_destination", "finish_interrupted", "sha256_file"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import logging
 import os
 import queue
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +37,15 @@ from watchdog.observers.polling import PollingObserver
 
 from digitd.service.stability import Hint
 
-__all__ = ["Candidate", "FileFilter", "InboxWatcher", "is_inside", "scan_inbox"]
+__all__ = [
+    "Candidate",
+    "FileFilter",
+    "InboxWatcher",
+    "classify_entry",
+    "is_inside",
+    "relative_to_inbox",
+    "scan_inbox",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +89,6 @@ class FileFilter:
                 return False
         name = relative.name.lower()
         return any(fnmatch.fnmatchcase(name, p.lower()) for p in self.patterns)
-
-    def is_ignored_dir(self, relative: Path) -> bool:
-        return any(
-            fnmatch.fnmatchcase(part.lower(), g.lower())
-            for part in relative.parts
-            for g in self.ignore
-        )
 
 
 def scan_inbox(root: Path, folder: Path, *, recursive: bool) -> Iterator[Path]:
@@ -301,15 +302,3 @@ def relative_to_inbox(path: Path, inbox: Path) -> Path | None:
         return path.relative_to(inbox)
     except ValueError:
         return None
-
-
-def sorted_oldest_first(paths: Sequence[Path]) -> list[Path]:
-    """Paths ordered by modification time, oldest first (vanished ones last)."""
-
-    def key(p: Path) -> tuple[float, str]:
-        try:
-            return (os.lstat(p).st_mtime, str(p))
-        except OSError:
-            return (float("inf"), str(p))
-
-    return sorted(paths, key=key)
