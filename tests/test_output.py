@@ -33,6 +33,7 @@ from digitd.output import (
     error_name,
     failed_document,
     format_timestamp,
+    load_error_schema,
     load_result_schema,
     output_names,
     rollup_name,
@@ -83,7 +84,10 @@ def _document(source: str = "cheque 7 é.png") -> DocumentResult:
         height=1100,
         dpi=300.0,
         skew_degrees=-1.2,
-        fields=(_field("amount", "1250"), _field("date", "301126", review=True)),
+        fields=(
+            dataclasses.replace(_field("amount", "1250"), raw="12,50"),
+            _field("date", "301126", review=True),
+        ),
     )
     page2 = PageResult(
         page=2,
@@ -173,8 +177,9 @@ def test_schema_rejects_broken_contracts() -> None:
     assert _is_valid(broken(lambda p: p.update(extra={"anything": 1})))
 
 
-def test_schema_file_is_a_valid_draft_2020_12_schema() -> None:
+def test_schema_files_are_valid_draft_2020_12_schemas() -> None:
     jsonschema.Draft202012Validator.check_schema(load_result_schema())
+    jsonschema.Draft202012Validator.check_schema(load_error_schema())
 
 
 def _digits_page() -> bytes:
@@ -230,9 +235,9 @@ def test_csv_header_is_the_contract_with_additions_at_the_end() -> None:
         "w",
         "h",
     )
-    assert CSV_COLUMNS[10:] == ("printed",)
+    assert CSV_COLUMNS[10:] == ("printed", "raw")
     header = encode_csv(_document()).split(b"\n", 1)[0]
-    assert header == b"source,page,field,text,confidence,needs_review,x,y,w,h,printed"
+    assert header == b"source,page,field,text,confidence,needs_review,x,y,w,h,printed,raw"
 
 
 def test_csv_has_one_row_per_field_in_reading_order() -> None:
@@ -246,6 +251,7 @@ def test_csv_has_one_row_per_field_in_reading_order() -> None:
     assert rows[0]["confidence"] == f"{0.97**4:.4f}"
     assert [r["needs_review"] for r in rows] == ["false", "true", "false"]
     assert [r["printed"] for r in rows] == ["false", "false", "true"]
+    assert [r["raw"] for r in rows] == ["12,50", "", ""]
     assert (rows[1]["x"], rows[1]["y"], rows[1]["w"], rows[1]["h"]) == ("100", "200", "240", "50")
 
 
@@ -343,6 +349,19 @@ def test_error_file_names_the_reason_and_attempts() -> None:
             failed_at=WHEN,
         )
     )
+    jsonschema.Draft202012Validator(load_error_schema()).validate(payload)
     assert payload["reason"].startswith("image has 200000000 pixels")
     assert payload["attempts"] == 1
     assert payload["error_type"] == "InputLimitError"
+
+
+def test_error_schema_rejects_a_report_without_its_reason() -> None:
+    payload = json.loads(
+        encode_error(
+            source="x.png", sha256=SHA, reason="r", error_type="input", attempts=1, failed_at=WHEN
+        )
+    )
+    validator = jsonschema.Draft202012Validator(load_error_schema())
+    assert validator.is_valid(payload)
+    assert not validator.is_valid({**payload, "attempts": 0})
+    assert not validator.is_valid({k: v for k, v in payload.items() if k != "reason"})

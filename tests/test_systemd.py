@@ -66,6 +66,7 @@ def test_unit_runs_as_a_dedicated_user_in_a_sandbox() -> None:
     assert s["RestrictAddressFamilies"] == ["AF_UNIX"]
     assert "@system-service" in s["SystemCallFilter"]
     assert s["MemoryMax"]
+    assert s["OOMPolicy"] == ["continue"]  # a worker killed for memory fails one document only
 
 
 def test_working_directory_is_writable() -> None:

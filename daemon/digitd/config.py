@@ -12,12 +12,8 @@ Two layers, both before any work is done:
 
 The ``recognition`` and ``segmentation`` sections are mapped generically onto
 ``RecognitionParams`` and ``SegmentationParams`` by their dataclass fields and
-type hints, so a tuning field added there is a configuration key at once.
-Supported hints: bool, int, float, str, Path, Enum, Literal[...], X | None,
-unions, tuple[X, ...], tuple[X, Y], dict[str, X] and nested dataclasses.
-Numeric bounds come from field metadata: ``field(default=1, metadata={"ge": 1})``
-(keys ``ge``, ``gt``, ``le``, ``lt``); a ``ValueError`` raised by a dataclass's
-``__post_init__`` is reported as a problem of its section.
+type hints (``digitd.typedmap``), so a tuning field added there is a
+configuration key at once, with its type check and error messages.
 
 Relative folder and model paths are relative to the daemon's working
 directory. ``model: null`` (the default) means the model shipped in
@@ -26,17 +22,11 @@ directory. ``model: null`` (the default) means the model shipped in
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import enum
-import math
 import os
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import yaml
 
@@ -44,7 +34,8 @@ import digitd
 from digitd.errors import ConfigError
 from digitd.pipeline.read import ReadParams
 from digitd.pipeline.recognize import RecognitionParams
-from digitd.pipeline.segment import SegmentationParams, Template
+from digitd.pipeline.segment import SegmentationParams, Template, Zone
+from digitd.typedmap import SectionCheck, dataclass_from_mapping, to_plain
 
 __all__ = [
     "SHIPPED_MODEL",
@@ -60,15 +51,12 @@ __all__ = [
     "check_model_file",
     "config_from_mapping",
     "config_to_mapping",
-    "dataclass_from_mapping",
     "format_config",
     "load_config",
     "model_path",
     "read_params",
     "worker_count",
 ]
-
-_T = TypeVar("_T")
 
 SHIPPED_MODEL = Path(digitd.__file__).resolve().parents[2] / "models" / "default.joblib"
 """The model used when the configuration says ``model: null``."""
@@ -165,363 +153,46 @@ class Config:
 
 
 # ---------------------------------------------------------------------------
-# Layer 1: field by field, generically over the type hints
+# Checks across the fields of one section
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _is_named_dataclass(hint: Any) -> bool:
-    return dataclasses.is_dataclass(hint) and _hints(hint).get("name") is str
-
-
-def _describe(hint: Any) -> str:
-    """What a value of type ``hint`` looks like, in words, for error messages."""
-    origin = typing.get_origin(hint)
-    if hint is bool:
-        return "true or false"
-    if hint is int:
-        return "an integer"
-    if hint is float:
-        return "a number"
-    if hint is str:
-        return "a string"
-    if hint is Path:
-        return "a path"
-    if hint is type(None):
-        return "null"
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return "one of " + ", ".join(repr(m.value) for m in hint)
-    if origin is Literal and len(typing.get_args(hint)) == 1:
-        return repr(typing.get_args(hint)[0])
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_describe(a) for a in typing.get_args(hint))
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            if _is_named_dataclass(args[0]):
-                return f"a mapping of names to {args[0].__name__} settings, or a list"
-            return f"a list of {_plural(args[0])}"
-        return f"a list of exactly {len(args)} items ({', '.join(_describe(a) for a in args)})"
-    if origin is dict:
-        return f"a mapping of strings to {_plural(typing.get_args(hint)[1])}"
-    if dataclasses.is_dataclass(hint):
-        return "a mapping"
-    return getattr(hint, "__name__", str(hint))
-
-
-def _plural(hint: Any) -> str:
-    return {bool: "booleans", int: "integers", float: "numbers", str: "strings", Path: "paths"}.get(
-        hint, "items: " + _describe(hint)
-    )
-
-
-def _bounds_text(meta: Mapping[str, Any]) -> str:
-    ops = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-    return " and ".join(f"{ops[k]} {meta[k]}" for k in ops if k in meta)
-
-
-def _violates(value: Any, meta: Mapping[str, Any]) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return (
-        ("ge" in meta and value < meta["ge"])
-        or ("gt" in meta and value <= meta["gt"])
-        or ("le" in meta and value > meta["le"])
-        or ("lt" in meta and value >= meta["lt"])
-    )
-
-
-class _Invalid(Exception):
-    """Raised inside the converter when a value has been reported as a problem."""
-
-
-def _expected(hint: Any, meta: Mapping[str, Any]) -> str:
-    bounds = _bounds_text(meta)
-    return f"{_describe(hint)} ({bounds})" if bounds else _describe(hint)
-
-
-def _convert(
-    value: Any, hint: Any, path: str, problems: list[str], meta: Mapping[str, Any] | None = None
-) -> Any:
-    """Turn a YAML value into a value of type ``hint``, or record why not.
-
-    ``meta`` holds the field's bounds, named in the message of a wrong type.
-    """
-    meta = meta or {}
-
-    def bad() -> _Invalid:
-        where = path or "the configuration"
-        problems.append(f"{where}: expected {_expected(hint, meta)}, got {value!r}")
-        return _Invalid()
-
-    origin = typing.get_origin(hint)
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise bad()
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise bad()
-    if hint is float:
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        raise bad()
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise bad()
-    if hint is Path:
-        if isinstance(value, str) and value.strip():
-            return Path(value).expanduser()
-        raise bad()
-    if hint is type(None):
-        if value is None:
-            return None
-        raise bad()
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        try:
-            return hint(value)
-        except ValueError:
-            raise bad() from None
-    if origin is Literal:
-        if any(value == a and type(value) is type(a) for a in typing.get_args(hint)):
-            return value
-        raise bad()
-    if origin in (typing.Union, types.UnionType):
-        return _convert_union(value, hint, path, problems, meta)
-    if origin is tuple:
-        return _convert_tuple(value, hint, path, problems)
-    if origin is dict:
-        if not isinstance(value, Mapping):
-            raise bad()
-        key_hint, value_hint = typing.get_args(hint)
-        out = {}
-        failed = False
-        for k, v in value.items():
-            try:
-                out[_convert(k, key_hint, f"{path}.{k}", problems)] = _convert(
-                    v, value_hint, f"{path}.{k}", problems
-                )
-            except _Invalid:
-                failed = True
-        if failed:
-            raise _Invalid()
-        return out
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        if value is None:
-            value = {}
-        if not isinstance(value, Mapping):
-            raise bad()
-        return _convert_dataclass(value, hint, path, problems)
-    raise TypeError(f"config.py cannot map type {hint!r} at {path}; teach _convert about it")
-
-
-def _convert_union(
-    value: Any, hint: Any, path: str, problems: list[str], meta: Mapping[str, Any]
-) -> Any:
-    args = typing.get_args(hint)
-    if value is None and type(None) in args:
-        return None
-    rest = [a for a in args if a is not type(None)]
-    if len(rest) == 1 and (dataclasses.is_dataclass(rest[0]) or typing.get_origin(rest[0])):
-        # a structured alternative: its own, more precise problems
-        return _convert(value, rest[0], path, problems, meta)
-    for alternative in rest:
-        scratch: list[str] = []
-        try:
-            return _convert(value, alternative, path, scratch)
-        except _Invalid:
-            continue
-    problems.append(f"{path}: expected {_expected(hint, meta)}, got {value!r}")
-    raise _Invalid()
-
-
-def _convert_tuple(value: Any, hint: Any, path: str, problems: list[str]) -> tuple[Any, ...]:
-    args = typing.get_args(hint)
-    variadic = len(args) == 2 and args[1] is Ellipsis
-    if variadic and _is_named_dataclass(args[0]) and isinstance(value, Mapping):
-        return _convert_named(value, args[0], path, problems)
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, list | tuple):
-        problems.append(f"{path}: expected {_describe(hint)}, got {value!r}")
-        raise _Invalid()
-    if not variadic and len(value) != len(args):
-        problems.append(f"{path}: expected {_describe(hint)}, got {value!r}")
-        raise _Invalid()
-    item_hints = [args[0]] * len(value) if variadic else list(args)
-    out = []
-    failed = False
-    for i, (item, item_hint) in enumerate(zip(value, item_hints, strict=True)):
-        try:
-            out.append(_convert(item, item_hint, f"{path}[{i}]", problems))
-        except _Invalid:
-            failed = True
-    if failed:
-        raise _Invalid()
-    result = tuple(out)
-    if variadic and _is_named_dataclass(args[0]):
-        _check_unique_names(result, path, problems)
-    return result
-
-
-def _convert_named(
-    value: Mapping[Any, Any], cls: type, path: str, problems: list[str]
-) -> tuple[Any, ...]:
-    """A mapping ``{name: settings}`` of dataclasses that carry a ``name`` field."""
-    out = []
-    failed = False
-    for name, body in value.items():
-        item_path = f"{path}.{name}"
-        if not isinstance(name, str):
-            problems.append(f"{item_path}: a name must be a string, got {name!r}")
-            failed = True
-            continue
-        if body is None:
-            body = {}
-        if not isinstance(body, Mapping):
-            problems.append(f"{item_path}: expected a mapping, got {body!r}")
-            failed = True
-            continue
-        if "name" in body and body["name"] != name:
-            problems.append(
-                f"{item_path}.name: {body['name']!r} differs from its key {name!r}; drop it"
-            )
-            failed = True
-            continue
-        try:
-            out.append(_convert_dataclass({**body, "name": name}, cls, item_path, problems))
-        except _Invalid:
-            failed = True
-    if failed:
-        raise _Invalid()
-    return tuple(out)
-
-
-def _check_unique_names(items: tuple[Any, ...], path: str, problems: list[str]) -> None:
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        if item.name in seen:
-            problems.append(f"{path}[{i}].name: {item.name!r} is used twice; names must differ")
-            raise _Invalid()
-        seen.add(item.name)
-
-
-def _suggest(key: str, hints: Mapping[str, Any], prefix: str) -> str:
-    """A hint for an unknown key: a near spelling, the section it belongs in, or the choices."""
-    for name, hint in hints.items():
-        if dataclasses.is_dataclass(hint) and key in {f.name for f in dataclasses.fields(hint)}:
-            return f"did you mean {prefix}{name}.{key}? it belongs in the {name!r} section"
-    near = difflib.get_close_matches(key, hints, n=1)
-    if near:
-        return f"did you mean {near[0]!r}?"
-    return f"expected one of: {', '.join(hints)}"
-
-
-def _convert_dataclass(value: Mapping[Any, Any], cls: type, path: str, problems: list[str]) -> Any:
-    hints = _hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    prefix = f"{path}." if path else ""
-    failed = False
-    for key in value:
-        if key not in fields:
-            problems.append(f"{prefix}{key}: unknown key ({_suggest(str(key), hints, prefix)})")
-            failed = True
-    kwargs: dict[str, Any] = {}
-    for name, f in fields.items():
-        key_path = f"{prefix}{name}"
-        if name not in value:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                problems.append(f"{key_path}: missing (expected {_describe(hints[name])})")
-                failed = True
-            continue
-        try:
-            converted = _convert(value[name], hints[name], key_path, problems, f.metadata)
-        except _Invalid:
-            failed = True
-            continue
-        if _violates(converted, f.metadata):
-            problems.append(
-                f"{key_path}: expected {_expected(hints[name], f.metadata)}, got {value[name]!r}"
-            )
-            failed = True
-            continue
-        kwargs[name] = converted
-    if failed:
-        raise _Invalid()
-    try:
-        return cls(**kwargs)
-    except (ValueError, TypeError) as exc:
-        problems.append(f"{path or 'config'}: {exc}")
-        raise _Invalid() from None
-
-
-def _check_watch(watch: WatchConfig, problems: list[str]) -> None:
+def _check_watch(watch: WatchConfig, path: str, problems: list[str]) -> None:
     if not watch.patterns:
-        problems.append("watch.patterns: expected at least one glob such as '*.png', got []")
+        problems.append(f"{path}.patterns: expected at least one glob such as '*.png', got []")
     for key in ("patterns", "ignore"):
         for i, glob in enumerate(getattr(watch, key)):
             if not glob.strip() or "/" in glob:
                 problems.append(
-                    f"watch.{key}[{i}]: expected a file-name glob such as '*.png' "
+                    f"{path}.{key}[{i}]: expected a file-name glob such as '*.png' "
                     f"(no folders), got {glob!r}"
                 )
 
 
-def _check_templates(templates: tuple[Template, ...], problems: list[str]) -> None:
-    for template in templates:
-        path = f"templates.{template.name}"
-        if not template.zones:
-            problems.append(f"{path}.zones: a template needs at least one zone")
-        if not template.match.strip():
-            problems.append(f"{path}.match: expected a filename glob such as '*.png', got ''")
-        for zone in template.zones:
-            zpath = f"{path}.zones.{zone.name}"
-            if zone.x < 0 or zone.y < 0:
-                problems.append(f"{zpath}: x and y must be >= 0, got x={zone.x}, y={zone.y}")
-            if zone.w <= 0 or zone.h <= 0:
-                problems.append(f"{zpath}: w and h must be > 0, got w={zone.w}, h={zone.h}")
-            if zone.unit == "fraction" and (zone.x + zone.w > 1 or zone.y + zone.h > 1):
-                problems.append(
-                    f"{zpath}: a fraction zone must lie within the page (x + w <= 1 and "
-                    f"y + h <= 1), got x={zone.x}, y={zone.y}, w={zone.w}, h={zone.h}"
-                )
+def _check_template(template: Template, path: str, problems: list[str]) -> None:
+    if not template.zones:
+        problems.append(f"{path}.zones: a template needs at least one zone")
+    if not template.match.strip():
+        problems.append(f"{path}.match: expected a filename glob such as '*.png', got ''")
 
 
-def dataclass_from_mapping(
-    cls: type[_T], mapping: Mapping[str, Any] | None, *, path: str = ""
-) -> _T:
-    """Build any dataclass from plain data, generically by its fields and type hints.
+def _check_zone(zone: Zone, path: str, problems: list[str]) -> None:
+    if zone.x < 0 or zone.y < 0:
+        problems.append(f"{path}: x and y must be >= 0, got x={zone.x}, y={zone.y}")
+    if zone.w <= 0 or zone.h <= 0:
+        problems.append(f"{path}: w and h must be > 0, got w={zone.w}, h={zone.h}")
+    if zone.unit == "fraction" and (zone.x + zone.w > 1 or zone.y + zone.h > 1):
+        problems.append(
+            f"{path}: a fraction zone must lie within the page (x + w <= 1 and "
+            f"y + h <= 1), got x={zone.x}, y={zone.y}, w={zone.w}, h={zone.h}"
+        )
 
-    Parameters
-    ----------
-    cls : dataclass type
-    mapping : mapping or None
-        None means every field at its default.
-    path : str
-        Key path of ``mapping`` in the file, prefixed to every problem.
 
-    Returns
-    -------
-    An instance of ``cls``.
-
-    Raises
-    ------
-    ConfigError
-        One line per problem, each naming the key path, the bad value and
-        what was expected.
-    TypeError
-        ``cls`` has a field whose type hint the mapper does not support (a
-        programming error, not a configuration one).
-    """
-    problems: list[str] = []
-    try:
-        return _convert(mapping, cls, path, problems)
-    except _Invalid:
-        raise ConfigError(problems) from None
+# Checks across the fields of one section, run once its fields are valid.
+_SECTION_CHECKS: dict[type, SectionCheck] = {
+    WatchConfig: _check_watch,
+    Template: _check_template,
+    Zone: _check_zone,
+}
 
 
 def config_from_mapping(mapping: Mapping[str, Any] | None) -> Config:
@@ -546,13 +217,7 @@ def config_from_mapping(mapping: Mapping[str, Any] | None) -> Config:
         raise ConfigError(
             [f"the configuration must be a mapping of keys to values, got {mapping!r}"]
         )
-    config = dataclass_from_mapping(Config, mapping)
-    problems: list[str] = []
-    _check_watch(config.watch, problems)
-    _check_templates(config.templates, problems)
-    if problems:
-        raise ConfigError(problems)
-    return config
+    return dataclass_from_mapping(Config, mapping, checks=_SECTION_CHECKS)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -625,31 +290,46 @@ def load_config(path: Path | None) -> Config:
 # Back to plain data, for printing the effective configuration
 
 
-def _to_plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, tuple):
-        if value and all(_is_named_dataclass(type(v)) for v in value):
-            return {v.name: {k: b for k, b in _to_plain(v).items() if k != "name"} for v in value}
-        return [_to_plain(v) for v in value]
+def config_to_mapping(config: Config) -> dict[str, Any]:
+    """The configuration as plain YAML-ready data; ``config_from_mapping`` inverts it."""
+    return to_plain(config)
+
+
+class _FlowDict(dict):  # type: ignore[type-arg]
+    """A mapping printed on one line, like the zones of ``config/digitd.yaml``."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Sections as blocks; lists, and mappings of scalars inside lists of items, on one line."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+
+
+def _represent_flow_dict(dumper: yaml.SafeDumper, data: _FlowDict) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(_FlowDict, _represent_flow_dict)
+
+
+def _flow_leaves(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
-        return {k: _to_plain(v) for k, v in value.items()}
+        if depth > 2 and all(not isinstance(v, dict | list) for v in value.values()):
+            return _FlowDict(value)
+        return {k: _flow_leaves(v, depth + 1) for k, v in value.items()}
     return value
 
 
-def config_to_mapping(config: Config) -> dict[str, Any]:
-    """The configuration as plain YAML-ready data; ``config_from_mapping`` inverts it."""
-    return _to_plain(config)
-
-
 def format_config(config: Config) -> str:
-    """The configuration as a YAML document."""
-    return yaml.safe_dump(
-        config_to_mapping(config), sort_keys=False, default_flow_style=False, allow_unicode=True
+    """The configuration as a YAML document, laid out like ``config/digitd.yaml``."""
+    return yaml.dump(
+        _flow_leaves(config_to_mapping(config)),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
     )
 
 
@@ -686,7 +366,13 @@ def read_params(config: Config) -> ReadParams:
 
 
 def check_model_file(config: Config) -> None:
-    """Raise ``ConfigError`` unless the model file exists and is a file."""
+    """Check that the model file the configuration names (or the shipped one) exists.
+
+    Raises
+    ------
+    ConfigError
+        The path is missing or is not a regular file.
+    """
     path = model_path(config)
     if not path.is_file():
         what = "the shipped model" if config.model is None else "model"
@@ -710,7 +396,15 @@ def check_folders(config: Config) -> None:
     """Raise ``ConfigError`` if folders coincide, one is a file, or an output lies in the inbox.
 
     Outputs inside the inbox would be taken as new inputs forever. Paths are
-    resolved (symlinks followed) relative to the working directory.
+    resolved (symlinks followed) relative to the working directory; folders
+    that do not exist yet are fine (the daemon creates them).
+
+    Raises
+    ------
+    ConfigError
+        One line per problem: two folders resolve to the same place, a folder
+        path is an existing file, or outbox/archive/failed/state_dir lies
+        inside the inbox.
     """
     resolved = {key: path.resolve() for key, path in _folders(config).items()}
     problems: list[str] = []

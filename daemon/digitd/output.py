@@ -42,6 +42,7 @@ __all__ = [
     "failed_document",
     "format_timestamp",
     "json_name",
+    "load_error_schema",
     "load_result_schema",
     "output_names",
     "rollup_name",
@@ -61,6 +62,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "h",
     # added columns go at the end, never between the ones above
     "printed",
+    "raw",
 )
 """Columns of ``NAME.csv``: one row per field."""
 
@@ -232,10 +234,18 @@ def encode_error(
 
 
 @cache
+def _load_schema(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("digitd").joinpath("schema", name).read_text("utf-8"))
+
+
 def load_result_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) that every ``NAME.json`` satisfies."""
-    text = resources.files("digitd").joinpath("schema/result-v1.schema.json").read_text("utf-8")
-    return json.loads(text)
+    return _load_schema("result-v1.schema.json")
+
+
+def load_error_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that every ``NAME.error.json`` satisfies."""
+    return _load_schema("error-v1.schema.json")
 
 
 # --- CSV ----------------------------------------------------------------------
@@ -255,6 +265,7 @@ def _field_row(source: str, page: int, fld: FieldResult) -> list[str]:
         str(w),
         str(h),
         "true" if fld.printed else "false",
+        "" if fld.raw is None else fld.raw,
     ]
 
 
@@ -275,8 +286,9 @@ def encode_csv(result: DocumentResult) -> bytes:
     """``NAME.csv``: the header, then one row per field in reading order.
 
     Booleans are ``true``/``false``; confidence has 4 decimals; the box is
-    integer pixels of the original page. A document without fields (or a
-    failed one) gives the header alone.
+    integer pixels of the original page; ``raw`` is the field as written,
+    separators included (``1,250.00`` for the text ``125000``), or empty. A
+    document without fields (or a failed one) gives the header alone.
     """
     return _encode_rows([list(CSV_COLUMNS), *_rows(result)])
 

@@ -44,6 +44,8 @@ def cli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "8",
             "--probes",
             "3",
+            "--marks-lines",
+            "60",
         ]
     )
     assert code == 0
@@ -60,6 +62,13 @@ def test_train_writes_model_and_card(cli_model: Path) -> None:
     assert card["feature"]["pca_dims"] == 32 and card["k"] == 3
     assert card["validation"]["count"] > 0
     assert len(model.reference) == 2 * 600 + 200
+    assert card["marks"]["lines"] == 60
+    assert set(model.extras["marks"]["estimator"].classes_) <= {
+        "hand",
+        "printed",
+        "separator",
+        "other",
+    }
 
 
 def test_evaluate_json_and_plot(cli_model: Path, tmp_path: Path, capsys) -> None:

@@ -125,3 +125,10 @@ def test_check_rollup_of_a_missing_file_is_false(tmp_path: Path) -> None:
     intent = RollupIntent(str(tmp_path / "gone.csv"), 0, 3, "0" * 64)
     assert check_rollup(intent) is False
     assert not (tmp_path / "gone.csv").exists()
+
+
+def test_rollup_rows_never_continue_a_torn_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(HEADER + b"torn,ro")
+    append_rollup(path, HEADER, b"a.png,1\n")
+    assert path.read_bytes().splitlines()[-1] == b"a.png,1"

@@ -98,7 +98,7 @@ def test_observer_reports_writes_and_moves_into_the_inbox(tmp_path: Path, pollin
             seen = _wait_for(watcher, Candidate(inbox / "batch" / "c.png", Hint.CHANGED))
         assert seen
     finally:
-        watcher.stop()
+        watcher.close()
     assert not watcher.is_alive()
 
 
@@ -114,4 +114,4 @@ def test_a_dead_observer_is_restarted(tmp_path: Path) -> None:
         (tmp_path / "x.png").write_bytes(b"1")
         _wait_for(watcher, Candidate(tmp_path / "x.png", Hint.CLOSED))
     finally:
-        watcher.stop()
+        watcher.close()

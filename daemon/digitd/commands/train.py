@@ -65,6 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=6000,
         help="generated non-digit marks for the reject class (default 6000; 0: no reject class)",
     )
+    g.add_argument(
+        "--marks-lines",
+        type=int,
+        default=5000,
+        help="generated lines for the classifier telling handwritten digits from print, "
+        "separators and letters (default 5000; 0: none, every mark is read)",
+    )
     g.add_argument("--seed", type=int, default=0)
     a = parser.add_argument_group("augmentation (distorted copies of every training digit)")
     a.add_argument("--augment", type=int, default=0, metavar="N", help="copies (default 0)")
@@ -113,6 +120,8 @@ def _read_sources(locations: list[str]) -> list[Any]:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     import numpy as np
     from tqdm import tqdm
 
@@ -162,6 +171,15 @@ def _run_train(args: argparse.Namespace) -> int:
             model_id=model_id,
             progress=bar.update,
         )
+    model = result.model
+    if args.marks_lines > 0:
+        from digitd.model.marks_training import train_mark_classifier
+
+        originals = crops[: sum(len(s.images) for s in sources)]
+        marks = train_mark_classifier(
+            originals, n_lines=args.marks_lines, seed=args.seed + 2, progress=print
+        )
+        model = replace(model, extras={**model.extras, "marks": marks})
     v = result.validation
     card: dict[str, Any] = {
         "description": "HOG + k-nearest-neighbours digit model with a non-digit class",
@@ -195,7 +213,12 @@ def _run_train(args: argparse.Namespace) -> int:
         "reference_count": result.reference_count,
         "validation": _validation_card(v, result.validation_count),
     }
-    digest = save_model(result.model, args.out, card)
+    card["marks"] = (
+        {"lines": args.marks_lines, "seed": args.seed + 2, "samples": marks["samples"]}
+        if args.marks_lines > 0
+        else {"lines": 0}
+    )
+    digest = save_model(model, args.out, card)
     if args.test:  # measured on the model as saved (int8 reference)
         card = json.loads(card_path(args.out).read_text(encoding="utf-8"))
         card["test"] = _measure(load_model(args.out), args.test)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from digitd.model.format import Model
 from digitd.pipeline.load import Page
+from digitd.pipeline.marks import MarkParams, classify_marks, gather_marks, keep_kind, raw_texts
 from digitd.pipeline.recognize import Predictions, RecognitionParams, classify_digits
 from digitd.pipeline.segment import (
+    CropScorer,
     Field,
     SegmentationParams,
     SegmentedPage,
@@ -21,11 +23,22 @@ from digitd.pipeline.segment import (
 )
 from digitd.results import DigitResult, FieldResult, PageResult
 
-__all__ = ["ReadOutcome", "ReadParams", "assemble_fields", "choose_template", "read_pages"]
+__all__ = [
+    "ReadOutcome",
+    "ReadParams",
+    "assemble_fields",
+    "choose_template",
+    "keep_handwriting",
+    "make_crop_scorer",
+    "read_page",
+    "read_pages",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class ReadParams:
+    """Everything that tunes reading: segmentation, recognition, and the templates."""
+
     segmentation: SegmentationParams = field(default_factory=SegmentationParams)
     recognition: RecognitionParams = field(default_factory=RecognitionParams)
     templates: tuple[Template, ...] = ()
@@ -33,6 +46,8 @@ class ReadParams:
 
 @dataclass(frozen=True, slots=True)
 class ReadOutcome:
+    """Page results of one document, and milliseconds spent per step (summed over pages)."""
+
     pages: tuple[PageResult, ...]
     timings_ms: dict[str, float]
 
@@ -92,8 +107,111 @@ def assemble_fields(
     return tuple(results)
 
 
+def keep_handwriting(
+    segmented: SegmentedPage, predictions: Predictions, model: Model, params: RecognitionParams
+) -> tuple[FieldResult, ...]:
+    """Fields of handwritten digits only, with their separators kept in ``raw``.
+
+    The marks classifier in ``model.extras["marks"]`` sorts every mark into
+    handwritten digit, printed digit, separator or other (letters, words,
+    signatures; a field made mostly of these is dropped whole), see
+    ``digitd.pipeline.marks``. Printed digits become fields of their own with
+    ``printed=True`` when ``params.printed`` is ``"read"``. A model without a
+    marks classifier reads every accepted mark.
+    """
+    review = params.review_threshold
+    classifier = model.extras.get("marks")
+    if classifier is None:
+        return assemble_fields(segmented, predictions, review_threshold=review)
+    crops, boxes, groups = gather_marks(segmented.fields)
+    marks = classify_marks(
+        crops,
+        boxes,
+        groups,
+        classifier,
+        rejected=predictions.rejected,
+        params=MarkParams(
+            print_threshold=params.print_threshold, max_other_fraction=params.max_other_fraction
+        ),
+    )
+    hand = replace(predictions, rejected=keep_kind(predictions.rejected, marks, "hand"))
+    raws = dict(
+        zip(
+            ((f.name, f.box) for f in segmented.fields),
+            raw_texts(segmented.fields, predictions.labels, marks),
+            strict=True,
+        )
+    )
+    fields = [
+        replace(f, raw=raws[(f.name, f.box)]) if raws.get((f.name, f.box), f.text) != f.text else f
+        for f in assemble_fields(segmented, hand, review_threshold=review)
+    ]
+    if params.printed == "read":
+        printed = replace(predictions, rejected=keep_kind(predictions.rejected, marks, "printed"))
+        fields += [
+            replace(f, printed=True)
+            for f in assemble_fields(segmented, printed, review_threshold=review)
+        ]
+        fields.sort(key=lambda f: (f.box[1], f.box[0]))
+    return tuple(fields)
+
+
 def _crops(fields: Sequence[Field]) -> list[np.ndarray]:
     return [crop.image for fld in fields for crop in fld.digits]
+
+
+def make_crop_scorer(model: Model) -> CropScorer:
+    """The recognizer's confidence in crops, 0 for those it rejects as non-digits."""
+
+    def score_crops(crops: Sequence[np.ndarray]) -> np.ndarray:
+        predictions = classify_digits(crops, model)
+        return np.where(predictions.rejected, 0.0, predictions.confidences)
+
+    return score_crops
+
+
+def read_page(
+    page: Page, model: Model, *, params: ReadParams, template: Template | None
+) -> tuple[PageResult, dict[str, float]]:
+    """Segment and recognize one page.
+
+    Parameters
+    ----------
+    page : Page
+    model : Model
+    params : ReadParams
+    template : Template or None
+        The document type's zones, or None for full-page reading.
+
+    Returns
+    -------
+    result : PageResult
+        Without an annotated file name (the writer chooses it).
+    timings_ms : dict of str to float
+        Milliseconds spent in ``segment`` and ``recognize``.
+    """
+    t0 = time.perf_counter()
+    segmented = segment_page(
+        page.image,
+        dpi=page.dpi,
+        params=params.segmentation,
+        template=template,
+        score_crops=make_crop_scorer(model),
+    )
+    t1 = time.perf_counter()
+    predictions = classify_digits(_crops(segmented.fields), model)
+    fields = keep_handwriting(segmented, predictions, model, params.recognition)
+    t2 = time.perf_counter()
+    h, w = page.image.shape[:2]
+    result = PageResult(
+        page=page.index,
+        width=w,
+        height=h,
+        dpi=page.dpi,
+        skew_degrees=segmented.skew_degrees,
+        fields=fields,
+    )
+    return result, {"segment": (t1 - t0) * 1000.0, "recognize": (t2 - t1) * 1000.0}
 
 
 def read_pages(
@@ -101,41 +219,26 @@ def read_pages(
 ) -> ReadOutcome:
     """Segment and recognize every page of a document.
 
-    Returns the page results (without annotated file names, which the writer
-    chooses) and the time spent per step in milliseconds.
+    Parameters
+    ----------
+    pages : sequence of Page
+    model : Model
+    params : ReadParams
+    source_name : str
+        The input's file name, which chooses the template.
+
+    Returns
+    -------
+    ReadOutcome
+        Page results (without annotated file names, which the writer chooses)
+        and the milliseconds spent per step, summed over pages.
     """
     template = choose_template(source_name, params.templates)
-    t_segment = t_recognize = 0.0
-    out: list[PageResult] = []
+    results: list[PageResult] = []
+    timings = {"segment": 0.0, "recognize": 0.0}
     for page in pages:
-        t0 = time.perf_counter()
-        segmented = segment_page(
-            page.image,
-            dpi=page.dpi,
-            params=params.segmentation,
-            template=template,
-            score_crops=lambda crops: classify_digits(crops, model).confidences,
-        )
-        t1 = time.perf_counter()
-        predictions = classify_digits(_crops(segmented.fields), model)
-        fields = assemble_fields(
-            segmented, predictions, review_threshold=params.recognition.review_threshold
-        )
-        t2 = time.perf_counter()
-        t_segment += t1 - t0
-        t_recognize += t2 - t1
-        h, w = page.image.shape[:2]
-        out.append(
-            PageResult(
-                page=page.index,
-                width=w,
-                height=h,
-                dpi=page.dpi,
-                skew_degrees=segmented.skew_degrees,
-                fields=fields,
-            )
-        )
-    return ReadOutcome(
-        pages=tuple(out),
-        timings_ms={"segment": t_segment * 1000.0, "recognize": t_recognize * 1000.0},
-    )
+        result, spent = read_page(page, model, params=params, template=template)
+        results.append(result)
+        for step, ms in spent.items():
+            timings[step] = timings.get(step, 0.0) + ms
+    return ReadOutcome(pages=tuple(results), timings_ms=timings)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -48,9 +49,21 @@ class RecognitionParams:
         A field is flagged needs_review when any digit's confidence (the
         calibrated probability that it is right) is below this. 0.95 keeps
         about 2% of MNIST digits for review and 99.8% of the rest right.
+    printed : {"ignore", "read"}
+        Printed digits (account numbers, code lines, stamps) are left out, or
+        reported as their own fields with ``printed`` true.
+    print_threshold : float
+        A digit is printed when its pooled print probability (its own and its
+        field's) exceeds this.
+    max_other_fraction : float
+        A field in which more than this fraction of marks look like letters or
+        scribbles is dropped whole.
     """
 
     review_threshold: float = 0.95
+    printed: Literal["ignore", "read"] = "ignore"
+    print_threshold: float = 0.5
+    max_other_fraction: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)

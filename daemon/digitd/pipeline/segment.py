@@ -1,23 +1,54 @@
 """Find fields of digit crops on a page.
 
-FIRST CUT, to be replaced by the segmentation work (issue 4): global Otsu
-threshold, connected components, lines by vertical overlap, fields by gaps.
-The types and the signature of ``segment_page`` are the contract the rest of
-the pipeline relies on.
+The steps, each a pure function in ``digitd.pipeline.seg``:
+
+1. ``select_ink_channel``: the grey (or colour projection) where writing ink
+   is darkest; coloured stamps and security tints are pushed to paper.
+2. ``estimate_scale``: pixels per mm from the dpi, or from the page's strokes.
+3. ``binarize_page``: paper brightness divided out, then a threshold.
+4. ``estimate_skew`` / ``rotate_ink``: up to ``max_skew_degrees`` either way.
+5. ``remove_form_lines``: rules, boxes and combs erased, crossing strokes kept.
+6. ``find_marks``: specks, holes, shadows and big clutter dropped; broken
+   strokes joined.
+7. ``group_fields``: rows, then fields by gaps; text-like runs dropped.
+8. ``split_touching``: marks too wide for one digit cut where the recognizer
+   agrees; ``merge_pieces``: neighbouring fragments joined where it reads
+   them better as one digit.
+
+Boxes are mapped back to the original page's pixels at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal
-
 import cv2
 import numpy as np
 
+from digitd.pipeline.seg.binarize import binarize_page, select_ink_channel
+from digitd.pipeline.seg.deskew import (
+    Rotation,
+    estimate_skew,
+    identity_rotation,
+    map_box_back,
+    rotate_ink,
+)
+from digitd.pipeline.seg.group import Marks, find_marks, group_fields, join_fragments
+from digitd.pipeline.seg.lines import remove_form_lines
+from digitd.pipeline.seg.merge import Piece, merge_pieces
+from digitd.pipeline.seg.scale import MM_PER_INCH, estimate_scale
+from digitd.pipeline.seg.split import split_touching
+from digitd.pipeline.seg.types import (
+    CropScorer,
+    DigitCrop,
+    Field,
+    SegmentationParams,
+    SegmentedPage,
+    Template,
+    Zone,
+)
 from digitd.results import Box
 
 __all__ = [
+    "CropScorer",
     "DigitCrop",
     "Field",
     "SegmentationParams",
@@ -25,86 +56,152 @@ __all__ = [
     "Template",
     "Zone",
     "segment_page",
+    "zone_rect",
 ]
 
-CropScorer = Callable[[Sequence[np.ndarray]], np.ndarray]
+# Skews smaller than this are left alone: rotating costs more than it helps.
+_MIN_SKEW_DEGREES = 0.25
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentationParams:
-    """Tuning of segmentation; every size is in millimetres so it scales with dpi."""
+def zone_rect(zone: Zone, *, shape: tuple[int, int], px_per_mm: float) -> Box:
+    """A template zone in pixels of the original page.
 
-    min_digit_height_mm: float = 2.0
-    max_digit_height_mm: float = 25.0
-    field_gap_mm: float = 6.0
-
-
-@dataclass(frozen=True, slots=True)
-class Zone:
-    """A named rectangle of a template, measured from the page's top-left.
-
-    ``unit`` is ``"mm"`` (millimetres, converted with the page's dpi) or
-    ``"fraction"`` (of the page's width and height).
-    """
-
-    name: str
-    x: float
-    y: float
-    w: float
-    h: float
-    unit: Literal["mm", "fraction"] = "mm"
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """Named zones for one document type, chosen by a filename glob (``match``)."""
-
-    name: str
-    zones: tuple[Zone, ...]
-    match: str = "*"
-
-
-@dataclass(frozen=True, slots=True)
-class DigitCrop:
-    """One digit candidate.
-
-    Attributes
+    Parameters
     ----------
+    zone : Zone
+    shape : (H, W) tuple of int
+        Size of the page.
+    px_per_mm : float
+
+    Returns
+    -------
     box : (x, y, w, h) tuple of int
-        In original page coordinates.
-    image : (h, w) uint8 ndarray
-        The cleaned crop, ink dark (0) on light (255).
     """
-
-    box: Box
-    image: np.ndarray
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    name: str
-    box: Box
-    digits: tuple[DigitCrop, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentedPage:
-    fields: tuple[Field, ...]
-    skew_degrees: float
+    if zone.unit == "fraction":
+        sx, sy = float(shape[1]), float(shape[0])
+    else:
+        sx = sy = px_per_mm
+    return (
+        round(zone.x * sx),
+        round(zone.y * sy),
+        max(1, round(zone.w * sx)),
+        max(1, round(zone.h * sy)),
+    )
 
 
-def _grey(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 3:
-        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    return image
+def _check_image(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 ndarray page, got {getattr(image, 'dtype', image)!r}")
+    if image.ndim not in (2, 3) or min(image.shape[:2]) < 8:
+        raise ValueError(
+            f"expected a (H, W) or (H, W, 3) page at least 8x8 pixels, got shape {image.shape}"
+        )
 
 
-def _union(boxes: Sequence[Box]) -> Box:
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
+def _resample(image: np.ndarray, *, px_per_mm: float, work_dpi: float) -> tuple[np.ndarray, float]:
+    """Shrink scans finer than ``work_dpi``; return the image and the factor applied."""
+    work_ppm = work_dpi / MM_PER_INCH
+    if work_dpi <= 0 or px_per_mm <= 1.1 * work_ppm:
+        return image, 1.0
+    factor = work_ppm / px_per_mm
+    h, w = image.shape[:2]
+    size = (max(8, round(w * factor)), max(8, round(h * factor)))
+    # Area averaging is exact but slow unless the factor is a whole number; bilinear
+    # sampling is enough for factors above one half (300 -> 200 dpi).
+    whole = abs(1.0 / factor - round(1.0 / factor)) < 0.01
+    method = cv2.INTER_AREA if whole or factor < 0.5 else cv2.INTER_LINEAR
+    small = cv2.resize(image, size, interpolation=method)
+    return small, size[0] / w
+
+
+def _with_touched_line(
+    marks: Marks, g: int, lines: np.ndarray, *, reach: int
+) -> tuple[int, int, np.ndarray]:
+    """A mark's mask with the line pixels it rests on given back.
+
+    Where the bottom of a 6 or a 0 lies along an underline, erasing the line
+    opened the loop; line pixels within ``reach`` rows of the mark's own ink
+    close it again.
+
+    Returns
+    -------
+    x, y : int
+        Top-left of the mask in the work image.
+    mask : (h, w) uint8 ndarray
+        1 on the mark's ink.
+    """
+    x, y, w, h = (int(v) for v in marks.boxes[g])
+    own = marks.mask_of(g)
+    top, bottom = max(0, y - reach), min(lines.shape[0], y + h + reach)
+    window = np.zeros((bottom - top, w), np.uint8)
+    window[y - top : y - top + h] = own
+    near = cv2.dilate(window, np.ones((2 * reach + 1, 1), np.uint8))
+    window |= near & lines[top:bottom, x : x + w]
+    rows = np.flatnonzero(window.any(axis=1))
+    if len(rows) == 0:
+        return x, y, own
+    return x, top + int(rows[0]), window[rows[0] : rows[-1] + 1]
+
+
+def _digit_crops(
+    marks: Marks,
+    members: list[int],
+    *,
+    lines: np.ndarray,
+    line_reach: int,
+    max_gap: float,
+    split_ratio: float,
+    score_crops: CropScorer | None,
+    rotation: Rotation,
+    scale: float,
+    shape: tuple[int, int],
+) -> tuple[DigitCrop, ...]:
+    sizes = marks.boxes[members]
+    height = float(np.median(sizes[:, 3]))
+    # Typical width of one digit: ones (narrow strokes) left out of the median.
+    wide = sizes[sizes[:, 2] > 0.35 * sizes[:, 3], 2]
+    width = float(np.median(wide)) if len(wide) >= 3 else 0.65 * height
+    width = float(np.clip(width, 0.55 * height, 0.9 * height))
+    pieces: list[Piece] = []
+    for g in members:
+        x, y, mask = _with_touched_line(marks, g, lines, reach=line_reach)
+        cuts = split_touching(
+            mask,
+            digit_height=height,
+            digit_width=width,
+            split_ratio=split_ratio,
+            score_crops=score_crops,
+        )
+        for px, py, pw, ph in cuts:
+            pieces.append(
+                Piece(box=(x + px, y + py, pw, ph), mask=mask[py : py + ph, px : px + pw])
+            )
+    pieces = merge_pieces(pieces, digit_height=height, max_gap=max_gap, score_crops=score_crops)
+    return tuple(
+        DigitCrop(
+            box=map_box_back(p.box, rotation, scale=scale, shape=shape),
+            image=np.where(p.mask > 0, 0, 255).astype(np.uint8),
+        )
+        for p in pieces
+    )
+
+
+def _union(boxes: np.ndarray) -> Box:
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+    return (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+
+
+def _zone_members(marks: Marks, zone: Box, rotation: Rotation, scale: float) -> np.ndarray:
+    """Indices of marks whose centre falls in ``zone`` (original pixels)."""
+    x, y, w, h = zone
+    centre = np.array([x + w / 2.0, y + h / 2.0, 1.0]) * np.array([scale, scale, 1.0])
+    cx, cy = rotation.forward @ centre
+    half_w, half_h = w * scale / 2.0, h * scale / 2.0
+    mx = marks.boxes[:, 0] + marks.boxes[:, 2] / 2.0
+    my = marks.boxes[:, 1] + marks.boxes[:, 3] / 2.0
+    inside = (np.abs(mx - cx) <= half_w) & (np.abs(my - cy) <= half_h)
+    return np.flatnonzero(inside)
 
 
 def segment_page(
@@ -122,54 +219,86 @@ def segment_page(
     image : (H, W) or (H, W, 3) uint8 ndarray
         The page, ink dark on light.
     dpi : float or None
-        Scan resolution; None when unknown.
+        Scan resolution; None when unknown, and the scale is then measured
+        from the page's strokes.
     params : SegmentationParams
     template : Template or None
-        When given, only its zones are read and fields carry zone names.
+        When given, only its zones are read, each zone one field named after it.
     score_crops : callable or None
-        Recognizer confidence for a list of crops, used to choose cuts.
+        Recognizer confidence, (N,) floats, for a list of N crops; used to
+        choose where touching digits are cut.
 
     Returns
     -------
     SegmentedPage
+        Boxes in the original page's pixel coordinates.
+
+    Raises
+    ------
+    ValueError
+        ``image`` is not a uint8 grey or RGB array of at least 8x8 pixels.
     """
-    grey = _grey(image)
-    px_per_mm = (dpi or 300.0) / 25.4
-    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    min_h = params.min_digit_height_mm * px_per_mm
-    max_h = params.max_digit_height_mm * px_per_mm
-    boxes: list[Box] = []
-    for i in range(1, n):
-        x, y, w, h, _area = (int(v) for v in stats[i])
-        if min_h <= h <= max_h and w <= 1.5 * max_h:
-            boxes.append((x, y, w, h))
-    boxes.sort(key=lambda b: b[1] + b[3] / 2)
-    lines: list[list[Box]] = []
-    for b in boxes:
-        cy = b[1] + b[3] / 2
-        for line in lines:
-            lb = _union(line)
-            if lb[1] <= cy <= lb[1] + lb[3]:
-                line.append(b)
-                break
-        else:
-            lines.append([b])
+    _check_image(image)
+    shape = (int(image.shape[0]), int(image.shape[1]))
+    page_ppm = estimate_scale(image, dpi=dpi)
+    small, scale = _resample(image, px_per_mm=page_ppm, work_dpi=params.work_dpi)
+    work = select_ink_channel(small, separate_colour=params.separate_colour)
+    ppm = page_ppm * scale
+    ink = binarize_page(work, px_per_mm=ppm)
+    skew = estimate_skew(ink, px_per_mm=ppm, max_degrees=params.max_skew_degrees)
+    if abs(skew) >= _MIN_SKEW_DEGREES:
+        ink, rotation = rotate_ink(ink, skew)
+    else:
+        rotation = identity_rotation()
+    clean, lines = remove_form_lines(
+        ink,
+        px_per_mm=ppm,
+        min_length_mm=params.line_min_length_mm,
+        max_thickness_mm=params.line_max_thickness_mm,
+    )
+    marks = find_marks(
+        clean,
+        px_per_mm=ppm,
+        speck_mm=params.speck_size_mm,
+        min_height_mm=params.min_digit_height_mm,
+        max_height_mm=params.max_digit_height_mm,
+        max_aspect=params.max_mark_aspect,
+        merge_gap_mm=params.merge_gap_mm,
+    )
+    marks = join_fragments(marks, px_per_mm=ppm, min_height_mm=params.min_digit_height_mm)
+    grouping = {
+        "px_per_mm": ppm,
+        "min_height_mm": params.min_digit_height_mm,
+        "max_height_mm": params.max_digit_height_mm,
+    }
+    named: list[tuple[str, list[int]]] = []
+    if template is None:
+        runs = group_fields(marks.boxes, field_gap_mm=params.field_gap_mm, **grouping)
+        named = [(f"line-{i + 1}", run) for i, run in enumerate(runs)]
+    else:
+        for zone in template.zones:
+            rect = zone_rect(zone, shape=shape, px_per_mm=page_ppm)
+            inside = _zone_members(marks, rect, rotation, scale)
+            runs = group_fields(marks.boxes[inside], field_gap_mm=1e9, **grouping)
+            members = [int(inside[i]) for run in runs for i in run]
+            if members:
+                named.append((zone.name, members))
     fields: list[Field] = []
-    gap = params.field_gap_mm * px_per_mm
-    for line in sorted(lines, key=lambda ln: _union(ln)[1]):
-        line.sort(key=lambda b: b[0])
-        groups: list[list[Box]] = [[line[0]]]
-        for b in line[1:]:
-            prev = groups[-1][-1]
-            if b[0] - (prev[0] + prev[2]) > gap:
-                groups.append([b])
-            else:
-                groups[-1].append(b)
-        for group in groups:
-            crops = tuple(
-                DigitCrop(box=b, image=255 - ink[b[1] : b[1] + b[3], b[0] : b[0] + b[2]])
-                for b in group
-            )
-            fields.append(Field(name=f"line-{len(fields) + 1}", box=_union(group), digits=crops))
-    return SegmentedPage(fields=tuple(fields), skew_degrees=0.0)
+    for name, members in named:
+        digits = _digit_crops(
+            marks,
+            members,
+            lines=lines,
+            line_reach=max(2, round(0.4 * ppm)),
+            max_gap=params.merge_gap_mm * ppm / 2.0,
+            split_ratio=params.split_ratio,
+            score_crops=score_crops,
+            rotation=rotation,
+            scale=scale,
+            shape=shape,
+        )
+        if not digits:
+            continue
+        box = _union(np.array([d.box for d in digits]))
+        fields.append(Field(name=name, box=box, digits=digits))
+    return SegmentedPage(fields=tuple(fields), skew_degrees=float(skew), px_per_mm=page_ppm)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import logging
 import os
 import signal
 import time
@@ -29,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import structlog
 
@@ -37,11 +37,11 @@ from digitd import output
 from digitd.config import Config, check_environment, load_config, model_path, read_params
 from digitd.config import worker_count as config_worker_count
 from digitd.errors import ConfigError, DigitdError
+from digitd.log import configure_logging
 from digitd.service.disposition import free_destination, move_file, write_error_report
 from digitd.service.ledger import Ledger, LedgerRow, utc_now
 from digitd.service.outbox import (
     append_rollup,
-    check_rollup,
     choose_stem,
     fsync_dir,
     publish_files,
@@ -49,6 +49,8 @@ from digitd.service.outbox import (
     write_atomic,
 )
 from digitd.service.pool import Completion, WorkerPool
+from digitd.service.recovery import archive_destination, finish_interrupted, sha256_file
+from digitd.service.sdnotify import Notifier, watchdog_interval
 from digitd.service.stability import Hint, Ready, StabilityTracker
 from digitd.service.watcher import (
     FileFilter,
@@ -161,6 +163,10 @@ class Daemon:
         self._next_status = 0.0
         self._counts = {"ok": 0, "failed": 0, "duplicate": 0}
         self._healthy = True
+        self._notifier = Notifier.from_environ()
+        self._watchdog_every = watchdog_interval()
+        self._next_watchdog = 0.0
+        self._next_watcher_try = 0.0
 
     # -- signals -----------------------------------------------------------
 
@@ -194,17 +200,23 @@ class Daemon:
             self._main_loop()
             self._drain(self.config.shutdown_grace_seconds)
         finally:
+            self._notifier.stopping()
             self._stop_components()
-            notify("STOPPING=1")
+            self._notifier.close()
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None
         forced = self._stop_requests >= 2
         log.info("stopped", forced=forced, **self._counts)
         return 1 if forced else 0
 
     def _startup(self) -> None:
+        # watchdog logs every inotify event at debug level: far too much for us.
+        logging.getLogger("watchdog").setLevel(max(logging.INFO, logging.getLogger().level))
         check_environment(self.config)
         self.folders.create()
         if self._ledger is None:
-            self._ledger = Ledger(self.folders.state_dir / LEDGER_NAME)
+            self._ledger = Ledger(self.folders.state_dir / LEDGER_NAME, exclusive=True)
         for path in remove_orphan_temps(self.folders.outbox, recursive=True):
             log.info("removed_orphan_temp", path=str(path))
         self._recover()
@@ -248,11 +260,11 @@ class Daemon:
             polling=self._watcher.polling,
             backlog=len(self._tracker),
         )
-        notify("READY=1")
+        self._notifier.ready(self._status_line())
 
     def _stop_components(self) -> None:
         if self._watcher is not None:
-            self._watcher.stop()
+            self._watcher.close()
             self._watcher = None
         if self._pool is not None:
             self._pool.kill()
@@ -268,13 +280,14 @@ class Daemon:
         self._queue.clear()
         self._queued_paths.clear()
 
-    def _drain(self, grace: float) -> None:
+    def _drain(self, grace: float, *, reason: str = "stop") -> None:
         """Stop taking files; let documents in progress finish for up to ``grace`` seconds."""
         if self._watcher is not None:
             self._watcher.stop()
         busy = len(self._in_flight)
-        log.info("stopping", in_flight=busy, grace_seconds=grace)
-        notify("STOPPING=1")
+        log.info(
+            "stopping" if reason == "stop" else "draining", in_flight=busy, grace_seconds=grace
+        )
         deadline = time.monotonic() + grace
         while (
             self._in_flight
@@ -301,7 +314,10 @@ class Daemon:
                 self._enqueue(ready)
             self._dispatch_ready(now)
             timeout = _TICK
-            for completion in self._pool.poll(timeout):
+            due = self._tracker.next_due()
+            if due is not None:
+                timeout = min(timeout, max(0.0, due - time.monotonic()))
+            for completion in self._pool.poll(timeout, wake=(self._watcher.wake_fd,)):
                 self._complete(completion)
             if self._pool.broken is not None:
                 raise DigitdError(f"a replacement worker failed: {self._pool.broken}")
@@ -322,13 +338,29 @@ class Daemon:
             )
             return
         log.info("reloading", config=str(self.config_path))
-        self._drain(self.config.shutdown_grace_seconds)
+        self._notifier.reloading()
+        self._drain(self.config.shutdown_grace_seconds, reason="reload")
         self._stop_components()
-        old_state = self.folders.state_dir
-        self.config = new
-        if Folders.of(new).state_dir != old_state and self._ledger is not None:
+        old = self.config
+        try:
+            self._switch_to(new)
+        except DigitdError as exc:
+            log.error(
+                "reload_failed",
+                config=str(self.config_path),
+                error=str(exc),
+                note="back to the previous configuration",
+            )
+            self._stop_components()
+            self._switch_to(old)
+
+    def _switch_to(self, config: Config) -> None:
+        if Folders.of(config).state_dir != self.folders.state_dir and self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+        self.config = config
+        self.folders = Folders.of(config)
+        configure_logging(config.logging)
         self._startup()
 
     # -- watching ----------------------------------------------------------
@@ -396,16 +428,25 @@ class Daemon:
         return any(f.ready.path == path for f in self._in_flight.values())
 
     def _check_watcher(self) -> None:
+        """Restart a dead observer; while it cannot be restarted, stop the watchdog pings."""
         assert self._watcher is not None
-        if self._watcher.is_alive():
+        now = time.monotonic()
+        if self._watcher.is_alive() or now < self._next_watcher_try:
             return
         log.error("watcher_died", note="restarting the observer")
         try:
+            self.folders.inbox.mkdir(parents=True, exist_ok=True)
             self._watcher.restart()
         except OSError as exc:
             self._healthy = False
-            log.error("watcher_restart_failed", error=str(exc), note="watchdog pings stop")
+            self._next_watcher_try = now + 5.0
+            log.error(
+                "watcher_restart_failed",
+                error=str(exc),
+                note="retrying every 5 s; systemd watchdog pings stopped",
+            )
             return
+        self._healthy = True
         if self._watcher.fallback_reason:
             log.warning("watch_fallback", reason=self._watcher.fallback_reason)
         self._rescan()
@@ -494,6 +535,14 @@ class Daemon:
             self._enqueue(ready, not_before=time.monotonic() + 1.0)
             return
         row = self._ledger.get(sha)
+        if (
+            row is not None
+            and row.state == "done"
+            and self.config.disposition == "keep"
+            and row.source == str(relative)
+        ):
+            self._kept[path] = (st.st_size, st.st_mtime_ns)  # read before and kept on purpose
+            return
         if row is not None and self._is_duplicate(row):
             self._handle_duplicate(path, relative, sha, row)
             return
@@ -507,7 +556,8 @@ class Daemon:
                 relative,
                 sha,
                 ready,
-                error=f"digitd stopped {row.attempts} times while reading this document",
+                error=f"gave up after {row.attempts} attempts that never finished (digitd "
+                "stopped or crashed while reading it, or its outputs could not be written)",
                 error_type="crash_loop",
                 attempts=row.attempts,
             )
@@ -616,7 +666,6 @@ class Daemon:
             error_type=outcome.error_kind or "internal",
             attempts=self._attempts(flight.sha256),
             stem=flight.stem,
-            model=None,
         )
 
     def _attempts(self, sha: str) -> int:
@@ -626,6 +675,7 @@ class Daemon:
 
     def _publish(self, flight: _InFlight, outcome: JobOutcome) -> None:
         assert self._ledger is not None
+        self._decode_retried.discard((flight.ready.path, flight.ready.size, flight.ready.mtime_ns))
         ledger = self._ledger
         folder = self.folders.outbox / flight.relative.parent
         publish_files(folder, outcome.files)
@@ -665,9 +715,8 @@ class Daemon:
     # -- disposition -------------------------------------------------------
 
     def _plan_ok_destination(self, relative: Path, sha: str) -> Path | None:
-        if self.config.disposition != "archive":
-            return None
-        return free_destination(self.folders.archive / relative.parent, relative.name, sha)
+        archive = self.folders.archive if self.config.disposition == "archive" else None
+        return archive_destination(archive, relative, sha)
 
     def _dispose_planned(self, ready: Ready, destination: Path | None) -> str:
         """Move, delete or keep the original after success; say where it went."""
@@ -707,7 +756,7 @@ class Daemon:
         relative = relative_to_inbox(path, self.folders.inbox)
         assert relative is not None
         try:
-            sha = _sha256_file(path)
+            sha = sha256_file(path)
         except OSError:
             sha = None
         if sha is None:
@@ -733,7 +782,6 @@ class Daemon:
         error_type: str,
         attempts: int,
         stem: str | None = None,
-        model: Any = None,
     ) -> None:
         """Send an original to failed/ with ``NAME.error.json``; write ``NAME.json`` (failed)."""
         assert self._ledger is not None
@@ -746,7 +794,7 @@ class Daemon:
         folder = self.folders.outbox / relative.parent
         folder.mkdir(parents=True, exist_ok=True)
         document = output.failed_document(
-            source=relative.name, sha256=sha, error=error, processed_at=utc_now(), model=model
+            source=relative.name, sha256=sha, error=error, processed_at=utc_now()
         )
         json_name = output.json_name(stem)
         outputs: list[str] = []
@@ -792,65 +840,51 @@ class Daemon:
     def _recover(self) -> None:
         """Finish documents a crash left between 'outputs durable' and 'original moved'."""
         assert self._ledger is not None
-        ledger = self._ledger
-        for row in ledger.in_state("processing"):
-            if row.rollup is not None and check_rollup(row.rollup):
-                # Outputs and rollup rows are durable; only the move is missing.
-                destination = self._plan_ok_destination(Path(row.source), row.sha256)
-                ledger.mark_written(
-                    row.sha256,
-                    outputs=list(row.outputs),
-                    destination=None if destination is None else str(destination),
-                    fields=row.fields or 0,
-                    timings=row.timings,
+        disposition = self.config.disposition
+        for item in finish_interrupted(
+            self._ledger,
+            inbox=self.folders.inbox,
+            archive=self.folders.archive if disposition == "archive" else None,
+            delete=disposition == "delete",
+        ):
+            if item.error is None:
+                log.info(
+                    "recovered",
+                    source=item.source,
+                    sha256=item.sha256,
+                    state=item.state,
+                    original=item.original,
                 )
-        for row in ledger.in_state("written", "failing"):
-            self._recover_row(ledger.get(row.sha256) or row)
-
-    def _recover_row(self, row: LedgerRow) -> None:
-        assert self._ledger is not None
-        src = self.folders.inbox / row.source
-        dst = None if row.destination is None else Path(row.destination)
-        where = "already moved"
-        if src.is_file() and not src.is_symlink() and _sha256_file(src) == row.sha256:
-            if row.state == "failing" and dst is not None:
-                write_error_report(
-                    dst,
-                    source=row.source,
-                    sha256=row.sha256,
-                    error=row.error or "failed",
-                    error_type=row.error_type or "internal",
-                    attempts=row.attempts,
-                    at=utc_now(),
-                )
-            if dst is not None:
-                if dst.exists():
-                    dst = free_destination(dst.parent, src.name, row.sha256)
-                move_file(src, dst)
-                where = str(dst)
-            elif self.config.disposition == "delete" and row.state == "written":
-                src.unlink()
-                where = "deleted"
             else:
-                where = "kept"
-        elif dst is None or not dst.exists():
-            where = "vanished"
-        self._ledger.finish(row.sha256)
-        log.info("recovered", source=row.source, sha256=row.sha256, state=row.state, original=where)
+                log.error(
+                    "recovery_failed",
+                    source=item.source,
+                    sha256=item.sha256,
+                    error=item.error,
+                    note="left as it is; retried at the next start",
+                )
 
     # -- systemd -----------------------------------------------------------
 
     def _ping_watchdog(self) -> None:
+        """Ping systemd's watchdog while healthy (a dead watcher stops the pings); post STATUS."""
+        if not self._notifier.enabled:
+            return
         now = time.monotonic()
-        if self._healthy:
-            notify("WATCHDOG=1")
+        every = self._watchdog_every
+        if every is not None and self._healthy and now >= self._next_watchdog:
+            self._next_watchdog = now + every
+            self._notifier.watchdog()
         if now >= self._next_status:
             self._next_status = now + 5.0
-            notify(
-                f"STATUS=ok {self._counts['ok']}, failed {self._counts['failed']}, "
-                f"duplicates {self._counts['duplicate']}, in progress {len(self._in_flight)}, "
-                f"waiting {len(self._queue) + len(self._tracker)}"
-            )
+            self._notifier.status(self._status_line())
+
+    def _status_line(self) -> str:
+        return (
+            f"ok {self._counts['ok']}, failed {self._counts['failed']}, "
+            f"duplicates {self._counts['duplicate']}, in progress {len(self._in_flight)}, "
+            f"waiting {len(self._queue) + len(self._tracker)}"
+        )
 
 
 def _read_nofollow(path: Path) -> tuple[bytes, os.stat_result]:
@@ -866,15 +900,3 @@ def _read_nofollow(path: Path) -> tuple[bytes, os.stat_result]:
         return b"".join(chunks), st
     finally:
         os.close(fd)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def notify(message: str) -> None:
-    """Tell systemd (stand-in until the sd_notify module lands)."""

@@ -202,6 +202,8 @@ def append_rollup(
     with _locked(path) as fd:
         offset = os.fstat(fd).st_size
         data = rows if offset > 0 else header + rows
+        if offset > 0 and os.pread(fd, 1, offset - 1) != b"\n":
+            data = b"\n" + data  # never glue our first row onto a torn line
         intent = RollupIntent(
             path=str(path), offset=offset, length=len(data), sha256=hashlib.sha256(data).hexdigest()
         )

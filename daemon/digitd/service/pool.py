@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -130,12 +131,20 @@ class WorkerPool:
                 return int(w.process.pid or 0)
         raise RuntimeError("no idle worker")
 
-    def poll(self, timeout: float) -> list[Completion]:
-        """Wait up to ``timeout`` seconds; return finished, crashed and timed-out jobs."""
-        handles: list[object] = []
+    def poll(self, timeout: float, *, wake: Sequence[int] = ()) -> list[Completion]:
+        """Wait up to ``timeout`` seconds; return finished, crashed and timed-out jobs.
+
+        ``wake`` are file descriptors that end the wait early when readable.
+        """
+        handles: list[object] = list(wake)
         for w in self._workers:
             handles.append(w.conn)
             handles.append(w.process.sentinel)
+        deadlines = [
+            w.started + self.document_timeout_seconds for w in self._workers if w.job is not None
+        ]
+        if deadlines:  # wake up in time to cancel an overrunning document
+            timeout = max(0.0, min(timeout, min(deadlines) - time.monotonic()))
         ready = set(wait(handles, timeout)) if handles else set()
         if not handles:
             time.sleep(timeout)

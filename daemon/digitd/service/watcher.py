@@ -9,8 +9,10 @@ restarts it; when inotify runs out of watches it falls back to polling.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fnmatch
+import logging
 import os
 import queue
 import stat
@@ -109,15 +111,18 @@ def scan_inbox(root: Path, folder: Path, *, recursive: bool) -> Iterator[Path]:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, events: queue.SimpleQueue[Candidate]) -> None:
+    def __init__(self, events: queue.SimpleQueue[Candidate], wake_fd: int) -> None:
         super().__init__()
         self._events = events
+        self._wake_fd = wake_fd
 
     def dispatch(self, event: FileSystemEvent) -> None:
         try:
             self._route(event)
         except Exception as exc:  # never let an error kill the observer thread
             self._events.put(Candidate(Path(str(event.src_path)), "error", repr(exc)))
+        with contextlib.suppress(OSError):  # full pipe: a wake-up is pending anyway
+            os.write(self._wake_fd, b"!")
 
     def _route(self, event: FileSystemEvent) -> None:
         src = Path(os.fsdecode(event.src_path))
@@ -158,9 +163,12 @@ class InboxWatcher:
         self.polling = polling
         self.poll_interval_seconds = poll_interval_seconds
         self.events: queue.SimpleQueue[Candidate] = queue.SimpleQueue()
+        # Readable whenever events are queued, so the main loop can sleep on it.
+        self.wake_fd, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.restarts = 0
         self.fallback_reason: str | None = None
         self._observer: BaseObserver | None = None
+        self._identity: tuple[int, int] = (0, 0)
 
     def _make(self) -> BaseObserver:
         if self.polling:
@@ -186,13 +194,28 @@ class InboxWatcher:
 
     def _start_one(self) -> None:
         observer = self._make()
-        observer.schedule(_Handler(self.events), str(self.inbox), recursive=self.recursive)
+        observer.schedule(
+            _Handler(self.events, self._wake_w), str(self.inbox), recursive=self.recursive
+        )
         observer.daemon = True
         observer.start()
         self._observer = observer
+        st = os.stat(self.inbox)
+        self._identity = (st.st_dev, st.st_ino)
 
     def is_alive(self) -> bool:
-        return self._observer is not None and self._observer.is_alive()
+        """Whether the observer runs and still watches the inbox folder it started on.
+
+        A deleted (or deleted and recreated) inbox counts as dead: inotify would
+        report nothing more about it.
+        """
+        if self._observer is None or not self._observer.is_alive():
+            return False
+        try:
+            st = os.stat(self.inbox)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self._identity
 
     def restart(self) -> None:
         """Replace a dead observer (falling back to polling if the native one fails)."""
@@ -204,14 +227,31 @@ class InboxWatcher:
         observer, self._observer = self._observer, None
         if observer is None:
             return
+        # Stopping makes watchdog log a spurious error from its emitter thread.
+        quiet = logging.getLogger("watchdog.observers.inotify")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)
         try:
             observer.stop()
             if observer.is_alive():
                 observer.join(timeout=5.0)
         except Exception:  # a dead observer may fail to stop; it is gone either way
             pass
+        finally:
+            quiet.setLevel(level)
+
+    def close(self) -> None:
+        """Stop observing and release the wake-up pipe."""
+        self.stop()
+        for fd in (self.wake_fd, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def drain(self, limit: int = 10_000) -> list[Candidate]:
+        """The queued events, oldest first (at most ``limit``)."""
+        with contextlib.suppress(OSError):
+            while os.read(self.wake_fd, 4096):
+                pass
         out: list[Candidate] = []
         while len(out) < limit:
             try:

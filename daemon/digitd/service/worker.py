@@ -40,6 +40,11 @@ __all__ = [
 
 ErrorKind = Literal["input", "limit", "model", "internal"]
 
+# zlib level of annotated images: on a noisy 300-dpi cheque level 1 encodes in
+# about 2/3 of the time of level 3 for files about 20% larger, and encoding is
+# the largest part of a cheque's drop-to-output latency.
+_PNG_LEVEL = 1
+
 
 @dataclass(frozen=True, slots=True)
 class OutputSwitches:
@@ -135,7 +140,8 @@ def process_job(job: Job, model: Model, settings: WorkerSettings) -> JobOutcome:
             if switches.annotated:
                 annotated = output.annotated_name(job.stem, result.page)
                 image = annotate_page(page.image, result)
-                files.append((annotated, output.encode_png(image, dpi=page.dpi)))
+                png = output.encode_png(image, dpi=page.dpi, compress_level=_PNG_LEVEL)
+                files.append((annotated, png))
             page_results.append(_with_annotated(result, annotated))
         t_end = time.perf_counter()
         timings = {
@@ -173,16 +179,16 @@ def process_job(job: Job, model: Model, settings: WorkerSettings) -> JobOutcome:
             os.getpid(),
         )
     except InputLimitError as exc:
-        return _failed(job, str(exc), "limit", info, t0)
+        return _failed(job, str(exc), "limit", t0)
     except InputError as exc:
-        return _failed(job, str(exc), "input", info, t0)
+        return _failed(job, str(exc), "input", t0)
     except ModelError as exc:
-        return _failed(job, str(exc), "model", info, t0)
+        return _failed(job, str(exc), "model", t0)
     except MemoryError:
-        return _failed(job, "out of memory while reading the document", "internal", info, t0)
+        return _failed(job, "out of memory while reading the document", "internal", t0)
     except Exception as exc:  # a bug must fail one document, not the worker
         detail = "".join(traceback.format_exception_only(exc)).strip()
-        return _failed(job, f"internal error: {detail}", "internal", info, t0)
+        return _failed(job, f"internal error: {detail}", "internal", t0)
 
 
 def _with_annotated(result: PageResult, annotated: str | None) -> PageResult:
@@ -197,7 +203,7 @@ def _with_annotated(result: PageResult, annotated: str | None) -> PageResult:
     )
 
 
-def _failed(job: Job, error: str, kind: ErrorKind, info: ModelInfo, t0: float) -> JobOutcome:
+def _failed(job: Job, error: str, kind: ErrorKind, t0: float) -> JobOutcome:
     timings = {"total": (time.perf_counter() - t0) * 1000.0}
     return JobOutcome(job.job_id, "failed", error, kind, (), b"", 0, 0, timings, os.getpid())
 
@@ -222,4 +228,8 @@ def worker_main(conn: Connection, settings: WorkerSettings) -> None:
             return
         if job is None:
             return
-        conn.send(("done", process_job(job, model, settings)))
+        outcome = process_job(job, model, settings)
+        try:
+            conn.send(("done", outcome))
+        except OSError:  # the daemon is gone; the ledger has the document as unfinished
+            return

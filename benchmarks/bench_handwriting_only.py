@@ -1,0 +1,177 @@
+"""Benchmark: read handwriting only, on cheques that mix it with print.
+
+Pages come from ``digitd.synth.mixed``: handwritten dates and amounts (MNIST
+TEST digits, never trained on) among printed digits in many faces, a
+MICR-style code line, a purple stamped number, printed and handwriting-font
+words and a signature, on tinted patterned paper at 150-400 dpi; plus the
+amount cut out of each page as a strip without dpi. Every page goes through
+the real pipeline (``read_pages``) with default settings, and every digit
+digitd reports is matched to the truth glyph under it.
+
+Targets (issue 5): at least 99% of handwritten digits read correctly, at most
+1 printed digit reported per page, at most 0.05 letters or separators read as
+digits per page.
+
+Usage::
+
+    nice -n 10 .venv/bin/python benchmarks/bench_handwriting_only.py \\
+        [--mnist ../shared/data/mnist] [--model models/default.joblib] [--pages 40]
+
+When the model file carries no marks classifier (``extras["marks"]``), one is
+trained first on the MNIST TRAINING digits and attached in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import struct
+import sys
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from digitd.model.format import Model, load_model
+from digitd.model.marks_training import train_mark_classifier
+from digitd.pipeline.load import Page
+from digitd.pipeline.read import ReadParams, read_pages
+from digitd.results import Box, PageResult
+from digitd.synth.mixed import MixedPage, cut_amount_strip, make_mixed_cheque
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    _zero, _kind, ndim = struct.unpack(">HBB", data[:4])
+    shape = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def _mnist(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    images = next(folder.glob(f"{split}-images*"))
+    labels = next(folder.glob(f"{split}-labels*"))
+    return _read_idx(images), _read_idx(labels).astype(np.int64)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    return (x1 - x0) * (y1 - y0) / max(1, min(a[2] * a[3], b[2] * b[3]))
+
+
+def _score(truth: MixedPage, result: PageResult) -> Counter:
+    """Counts for one page: hand digits right, and reported digits by what lies under them."""
+    counts: Counter = Counter()
+    hand = [g for g in truth.glyphs if g.kind == "hand"]
+    counts["hand_digits"] += len(hand)
+    reported = [(d, f) for f in result.fields for d in f.digits]
+    counts["reported"] += len(reported)
+    for digit, field in reported:
+        best, kind, char = 0.0, "phantom", ""
+        for g in truth.glyphs:
+            ov = _overlap(digit.box, g.box)
+            if ov > best:
+                best, kind, char = ov, g.kind, g.char
+        if best < 0.3:
+            kind = "phantom"
+        if kind == "hand":
+            counts["hand_reported"] += 1
+            counts["hand_correct"] += digit.text == char and not field.printed
+        else:
+            counts[f"as_digit_{kind}"] += 1
+    for tf in truth.fields:
+        by_x = sorted(result.fields, key=lambda f: f.box[0])
+        texts = [f.text for f in by_x if _overlap(f.box, tf.box) > 0.5]
+        counts["fields"] += 1
+        counts["fields_exact"] += "".join(texts) == tf.text
+    return counts
+
+
+def _run(pages: list[MixedPage], model: Model, params: ReadParams) -> tuple[Counter, float]:
+    total: Counter = Counter()
+    t0 = time.perf_counter()
+    for truth in pages:
+        page = Page(index=1, image=truth.image, dpi=truth.dpi)
+        outcome = read_pages([page], model, params=params, source_name="bench.png")
+        total += _score(truth, outcome.pages[0])
+    return total, (time.perf_counter() - t0) / max(1, len(pages))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mnist", type=Path, default=Path("../shared/data/mnist"))
+    parser.add_argument("--model", type=Path, default=Path("models/default.joblib"))
+    parser.add_argument("--pages", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--marks",
+        type=Path,
+        help="joblib file of a marks classifier (what train_mark_classifier returns) to use",
+    )
+    args = parser.parse_args(argv)
+
+    model = load_model(args.model)
+    if args.marks is not None:
+        model = replace(model, extras={**model.extras, "marks": joblib.load(args.marks)})
+    if "marks" not in model.extras:
+        print("model has no marks classifier: training one on MNIST training digits ...")
+        train_images, _ = _mnist(args.mnist, "train")
+        t0 = time.perf_counter()
+        marks = train_mark_classifier(train_images, n_lines=4000, seed=1)
+        print(f"  trained in {time.perf_counter() - t0:.0f} s")
+        model = replace(model, extras={**model.extras, "marks": marks})
+    test_images, test_labels = _mnist(args.mnist, "t10k")
+
+    rng = np.random.default_rng(args.seed)
+    cheques = [
+        make_mixed_cheque(test_images, test_labels, rng, dpi=float(rng.uniform(150, 400)))
+        for _ in range(args.pages)
+    ]
+    strips = [cut_amount_strip(p, rng) for p in cheques]
+
+    params = ReadParams()
+    rows = []
+    for name, pages in (("cheques 150-400 dpi", cheques), ("amount strips, no dpi", strips)):
+        c, seconds = _run(pages, model, params)
+        n = len(pages)
+        letters = c["as_digit_letter"] + c["as_digit_separator"] + c["as_digit_other"]
+        rows.append(
+            (
+                name,
+                n,
+                100.0 * c["hand_reported"] / max(1, c["hand_digits"]),
+                100.0 * c["hand_correct"] / max(1, c["hand_digits"]),
+                100.0 * c["fields_exact"] / max(1, c["fields"]),
+                c["as_digit_printed"] / n,
+                letters / n,
+                c["as_digit_phantom"] / n,
+                1000.0 * seconds,
+            )
+        )
+    header = (
+        f"{'set':24s} {'pages':>5s} {'hand reported %':>15s} {'hand read %':>11s} "
+        f"{'fields exact %':>14s} "
+        f"{'printed/page':>12s} {'letters+seps/page':>17s} {'phantoms/page':>13s} {'ms/page':>8s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, n, found, hand, exact, printed, letters, phantom, ms in rows:
+        print(
+            f"{name:24s} {n:5d} {found:15.2f} {hand:11.2f} {exact:14.2f} {printed:12.2f} "
+            f"{letters:17.3f} {phantom:13.3f} {ms:8.0f}"
+        )
+    print("targets: hand read >= 99 %, printed <= 1/page, letters+separators <= 0.05/page")
+    print("hand reported: a reported digit lies on the handwritten digit, whatever its label")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,671 @@
+"""Tell handwritten digits from print, punctuation and everything else.
+
+Every digit candidate a page yields is one *mark*: its crop, its box and the
+group (field or line) it was found in. ``classify_marks`` sorts marks into
+four kinds:
+
+``hand``
+    A handwritten digit: the only kind digitd reports by default.
+``printed``
+    A printed digit (any face, MICR-style, dot matrix, rubber stamp).
+``separator``
+    Punctuation inside amounts and dates (``, . - / /-``), currency signs
+    (``₹ $ € £``) and the ticks of comb boxes. Kept in a field's ``raw``,
+    never in its ``text``.
+``other``
+    Not a digit: letters, handwritten words, signature pieces, blots.
+
+The evidence is explainable on real paper rather than fitted to one
+generator: stroke-width uniformity along the skeleton, straight and
+axis-aligned edges, size and position relative to the mark's group, a coarse
+gradient-orientation shape descriptor, and LINE-LEVEL regularity (a row of
+equally tall, evenly spaced glyphs on one baseline is print). A small
+gradient-boosted classifier, trained on samples the project renders itself
+(``digitd.model.marks_training``), turns them into probabilities; two
+line-level rules follow it: the print/hand decision is pooled over a
+group's digit-like marks, and a group whose marks are mostly not digits is
+dropped whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from digitd.errors import ModelError
+
+__all__ = [
+    "FEATURE_NAMES",
+    "MARKS_FORMAT_VERSION",
+    "MARK_KINDS",
+    "MarkParams",
+    "Marks",
+    "check_mark_classifier",
+    "classify_marks",
+    "gather_marks",
+    "keep_kind",
+    "measure_marks",
+    "raw_texts",
+]
+
+MARK_KINDS = ("hand", "printed", "separator", "other")
+MARKS_FORMAT_VERSION = 1
+
+# Fine labels the classifier predicts; the separators carry the character they
+# stand for in a field's ``raw`` text ("" for comb-box ticks, which are not
+# content). Everything maps onto one of MARK_KINDS.
+SEPARATOR_TEXT: dict[str, str] = {
+    "sep:,": ",",
+    "sep:.": ".",
+    "sep:-": "-",
+    "sep:/": "/",
+    "sep:/-": "/-",
+    "sep:₹": "₹",
+    "sep:$": "$",
+    "sep:€": "€",
+    "sep:£": "£",
+    "sep:tick": "",
+}
+FINE_LABELS: tuple[str, ...] = ("hand", "printed", "other", *SEPARATOR_TEXT)
+
+_GLYPH_FEATURES = (
+    "aspect",
+    "density",
+    "stroke_rel",
+    "stroke_cv",
+    "stroke_spread",
+    "axis_edges",
+    "straight",
+    "roughness",
+    "solidity",
+    "n_parts",
+    "n_holes",
+    "axis_upright",
+    "axis_lean",
+    "elongation",
+)
+_CONTEXT_FEATURES = (
+    "rel_height",
+    "rel_width",
+    "rel_bottom",
+    "rel_centre",
+    "rel_stroke",
+    "group_size",
+    "group_height_dev",
+    "group_bottom_dev",
+    "group_top_dev",
+    "group_width_dev",
+    "group_pitch_cv",
+    "group_stroke_dev",
+)
+_MAX_SIDE = 80
+_SHAPE_SIZE = 24
+_SHAPE_CELLS = 3
+_SHAPE_BINS = 8
+_SHAPE_FEATURES = tuple(f"shape_{i}" for i in range(_SHAPE_CELLS * _SHAPE_CELLS * _SHAPE_BINS))
+FEATURE_NAMES: tuple[str, ...] = _GLYPH_FEATURES + _CONTEXT_FEATURES + _SHAPE_FEATURES
+
+
+@dataclass(frozen=True, slots=True)
+class MarkParams:
+    """Tuning of the line-level decisions that follow the classifier.
+
+    Attributes
+    ----------
+    print_threshold : float
+        A digit-like mark is printed when its pooled probability of print
+        (among hand and print) exceeds this.
+    line_weight : float
+        Weight in [0, 1] of the group's mean probability (of print, of not
+        being a digit) against the mark's own, for groups of at least
+        ``min_line_marks`` marks.
+    min_line_marks : int
+        Smallest group whose evidence is pooled.
+    line_reach : float
+        Groups (fields) on one text line closer than this many mark heights
+        are one context for the pooling and for dropping.
+    other_threshold : float
+        A mark is not a digit when its probability of being one of the
+        other marks (letters, signatures, blots), pooled with its group's
+        like the print probability, exceeds this.
+    max_other_fraction : float
+        A group in which more than this fraction of the non-separator marks
+        lean towards not being digits (probability above one half) is dropped
+        whole.
+    """
+
+    print_threshold: float = 0.5
+    line_weight: float = 0.6
+    min_line_marks: int = 3
+    line_reach: float = 2.5
+    other_threshold: float = 0.7
+    max_other_fraction: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """The kind of every mark.
+
+    Attributes
+    ----------
+    kinds : (N,) <U9 ndarray
+        One of ``MARK_KINDS`` per mark, after the line-level rules.
+    labels : (N,) object ndarray of str
+        The classifier's own label before the line-level rules: a kind, or
+        ``"sep:<char>"`` for a separator.
+    text : (N,) object ndarray of str
+        What a separator stands for in ``raw`` (``""`` for other kinds and
+        for comb-box ticks).
+    print_probability : (N,) float32 ndarray
+        Pooled probability that a digit-like mark is printed.
+    """
+
+    kinds: np.ndarray
+    labels: np.ndarray
+    text: np.ndarray
+    print_probability: np.ndarray
+
+
+# ---------------------------------------------------------------------------
+# Features
+# ---------------------------------------------------------------------------
+
+
+def _ink_mask(crop: np.ndarray) -> np.ndarray:
+    """Binary ink (True) of a grey crop, ink dark on light."""
+    if crop.dtype != np.uint8:
+        crop = np.clip(crop, 0, 255).astype(np.uint8)
+    lo, hi = int(crop.min()), int(crop.max())
+    if hi - lo < 32:
+        return crop < 128
+    t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return crop <= t
+
+
+def _glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """Scale-free measurements of one binary glyph and its stroke width in pixels.
+
+    Glyphs larger than ``_MAX_SIDE`` pixels are measured on a reduced copy:
+    the measurements are ratios, and it keeps a page's marks cheap.
+    """
+    h0, w0 = ink.shape
+    out = np.zeros(len(_GLYPH_FEATURES), np.float32)
+    out[0] = w0 / max(h0, 1)
+    scale = min(1.0, _MAX_SIDE / max(h0, w0))
+    if scale < 1.0:
+        size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))
+        ink = cv2.resize(ink.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+    h, w = ink.shape
+    area = int(ink.sum())
+    out[1] = area / max(h * w, 1)
+    if area == 0:
+        return out, 0.0
+    u8 = ink.astype(np.uint8)
+    padded = cv2.copyMakeBorder(u8, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    # The ridge of the distance transform (its local maxima) runs along the
+    # middle of every stroke: twice its value there is the stroke's width.
+    ridge = ink & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    widths = np.sort(2.0 * dist[ridge] if ridge.any() else 2.0 * dist[ink])
+    last = len(widths) - 1
+    stroke = float(widths[last // 2])
+    out[2] = stroke / max(h, 1)
+    mean = float(widths.mean())
+    out[3] = float(widths.std()) / mean if mean > 0 else 0.0
+    out[4] = float(widths[(9 * last) // 10] - widths[last // 10]) / max(stroke, 1.0)
+
+    # Edge orientation: print has edges exactly along the axes.
+    soft = cv2.GaussianBlur(u8.astype(np.float32), (3, 3), 0.7)
+    gx = cv2.Sobel(soft, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(soft, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy)
+    total = float(mag.sum())
+    if total > 0:
+        angle = np.degrees(np.arctan2(gy, gx)) % 90.0
+        near_axis = (angle < 8.0) | (angle > 82.0)
+        out[5] = float(mag[near_axis].sum()) / total
+
+    contours, hierarchy = cv2.findContours(padded, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    eps = max(1.0, 0.025 * h)
+    perimeter = straight = simplified = 0.0
+    parts = holes = 0
+    for i, contour in enumerate(contours):
+        length = cv2.arcLength(contour, True)
+        is_hole = hierarchy is not None and hierarchy[0][i][3] >= 0
+        if len(contour) >= 4 and cv2.contourArea(contour) >= 0.02 * area:
+            if is_hole:
+                holes += 1
+            else:
+                parts += 1
+        if len(contour) < 4:
+            continue
+        approx = cv2.approxPolyDP(contour, eps, True)[:, 0, :].astype(np.float32)
+        seg = np.hypot(*(np.roll(approx, -1, axis=0) - approx).T)
+        perimeter += length
+        simplified += float(seg.sum())
+        straight += float(seg[seg >= 0.25 * h].sum())
+    if perimeter > 0:
+        out[6] = straight / max(simplified, 1e-6)
+        out[7] = perimeter / max(simplified, 1e-6)
+    points = cv2.findNonZero(u8)
+    hull = cv2.convexHull(points)
+    out[8] = area / max(cv2.contourArea(hull), 1.0)
+    out[9] = parts
+    out[10] = holes
+    # Principal axis of the ink: a slash leans further than most ones, a
+    # hyphen lies flat; elongation tells strokes from round shapes.
+    m = cv2.moments(u8, binaryImage=True)
+    if m["m00"] > 0:
+        mu20, mu02, mu11 = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+        spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+        if spread > 0:
+            # cos and sin of twice the axis angle from vertical: no wrap-around.
+            out[11] = (mu02 - mu20) / (2 * spread)
+            out[12] = mu11 / spread
+        major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
+        out[13] = float(np.sqrt(max(minor, 0.0) / max(major, 1e-9)))
+    return out, stroke / scale
+
+
+def _shape_stack(inks: Sequence[np.ndarray]) -> np.ndarray:
+    """Each glyph fitted (aspect kept) and centred in a 24x24 float image."""
+    size = _SHAPE_SIZE
+    box = size - 4
+    stack = np.zeros((len(inks), size, size), np.float32)
+    for i, ink in enumerate(inks):
+        h, w = ink.shape
+        scale = box / max(h, w, 1)
+        nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+        small = cv2.resize(ink.astype(np.float32), (nw, nh), interpolation=cv2.INTER_AREA)
+        y0, x0 = (size - nh) // 2, (size - nw) // 2
+        stack[i, y0 : y0 + nh, x0 : x0 + nw] = small
+    return stack
+
+
+def _shape_features(stack: np.ndarray) -> np.ndarray:
+    """Gradient-orientation histograms of a (N, 24, 24) stack, all at once.
+
+    Unsigned orientations in 8 bins over 3x3 cells, square-rooted and
+    L2-normalized per glyph: a coarse HOG that does not depend on the
+    recognizer's normalization.
+    """
+    n = len(stack)
+    gy, gx = np.gradient(stack, axis=(1, 2))
+    mag = np.hypot(gx, gy)
+    angle = np.arctan2(gy, gx) % np.pi
+    bins = np.minimum((angle / np.pi * _SHAPE_BINS).astype(np.int64), _SHAPE_BINS - 1)
+    cell = _SHAPE_SIZE // _SHAPE_CELLS
+    rows = np.arange(_SHAPE_SIZE) // cell
+    cell_index = rows[:, None] * _SHAPE_CELLS + rows[None, :]
+    flat = (cell_index[None] * _SHAPE_BINS + bins).reshape(n, -1)
+    hist = np.zeros((n, _SHAPE_CELLS * _SHAPE_CELLS * _SHAPE_BINS), np.float32)
+    np.add.at(hist, (np.repeat(np.arange(n), flat.shape[1]), flat.ravel()), mag.ravel())
+    hist = np.sqrt(hist)
+    norm = np.linalg.norm(hist, axis=1, keepdims=True)
+    return hist / np.maximum(norm, 1e-6)
+
+
+def _robust_dev(values: np.ndarray, scale: float) -> float:
+    """Median absolute deviation from the median, relative to ``scale``."""
+    if len(values) < 2 or scale <= 0:
+        return 0.0
+    return float(np.median(np.abs(values - np.median(values)))) / scale
+
+
+def _context_features(boxes: np.ndarray, strokes: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Size and position of each mark against its group, and the group's regularity."""
+    n = len(boxes)
+    out = np.zeros((n, len(_CONTEXT_FEATURES)), np.float32)
+    x, y, w, h = (boxes[:, i].astype(np.float64) for i in range(4))
+    bottom, top, centre = y + h, y, y + h / 2
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        # The typical glyph of the group: the median of its taller half, so
+        # that commas and hyphens do not set the scale.
+        tall = idx[h[idx] >= np.median(h[idx])]
+        mh, mw = float(np.median(h[tall])), float(np.median(w[tall]))
+        mb, mc = float(np.median(bottom[tall])), float(np.median(centre[tall]))
+        ms = float(np.median(strokes[tall]))
+        out[idx, 0] = h[idx] / mh
+        out[idx, 1] = w[idx] / max(mw, 1.0)
+        out[idx, 2] = (bottom[idx] - mb) / mh
+        out[idx, 3] = (centre[idx] - mc) / mh
+        out[idx, 4] = strokes[idx] / ms if ms > 0 else 1.0
+        out[idx, 5] = min(len(idx), 20)
+        out[idx, 6] = _robust_dev(h[tall], mh)
+        out[idx, 7] = _robust_dev(bottom[tall], mh)
+        out[idx, 8] = _robust_dev(top[tall], mh)
+        out[idx, 9] = _robust_dev(w[tall], mh)
+        if len(tall) >= 3:
+            cx = np.sort(x[tall] + w[tall] / 2)
+            pitch = np.diff(cx)
+            out[idx, 10] = float(pitch.std() / max(pitch.mean(), 1.0))
+        out[idx, 11] = _robust_dev(strokes[tall], ms) if ms > 0 else 0.0
+    return out
+
+
+def _check_inputs(crops: Sequence[np.ndarray], boxes: np.ndarray, groups: np.ndarray) -> None:
+    n = len(crops)
+    if boxes.shape != (n, 4):
+        raise ValueError(
+            f"boxes has shape {boxes.shape}; expected ({n}, 4), one (x, y, w, h) per crop"
+        )
+    if groups.shape != (n,):
+        raise ValueError(f"groups has shape {groups.shape}; expected ({n},), one group id per crop")
+    if n and (boxes[:, 2:] <= 0).any():
+        raise ValueError("every box needs a positive width and height")
+    for i, crop in enumerate(crops):
+        if crop.ndim != 2 or crop.size == 0:
+            raise ValueError(
+                f"crop {i} has shape {crop.shape}; expected a non-empty (h, w) grey image"
+            )
+
+
+def measure_marks(crops: Sequence[np.ndarray], boxes: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Feature vectors of marks, glyph-level and against their group.
+
+    Parameters
+    ----------
+    crops : sequence of (h, w) uint8 ndarray
+        Each mark at the page's native resolution, ink dark on light (grey or
+        already binarized).
+    boxes : (N, 4) int ndarray
+        ``(x, y, w, h)`` of each mark in page coordinates.
+    groups : (N,) int ndarray
+        Group (field or line) id of each mark; marks of one group are
+        compared with each other.
+
+    Returns
+    -------
+    features : (N, len(FEATURE_NAMES)) float32 ndarray
+
+    Raises
+    ------
+    ValueError
+        The shapes of ``crops``, ``boxes`` and ``groups`` disagree, or a box or
+        crop is empty.
+    """
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    groups = np.asarray(groups, dtype=np.int64).reshape(-1)
+    _check_inputs(crops, boxes, groups)
+    n = len(crops)
+    if n == 0:
+        return np.zeros((0, len(FEATURE_NAMES)), np.float32)
+    inks = [_ink_mask(np.asarray(c)) for c in crops]
+    glyph = np.zeros((n, len(_GLYPH_FEATURES)), np.float32)
+    strokes = np.zeros(n, np.float64)
+    for i, ink in enumerate(inks):
+        glyph[i], strokes[i] = _glyph_features(ink)
+    context = _context_features(boxes, strokes, groups)
+    shape = _shape_features(_shape_stack(inks))
+    return np.concatenate([glyph, context, shape], axis=1)
+
+
+# ---------------------------------------------------------------------------
+# Classification
+# ---------------------------------------------------------------------------
+
+
+def check_mark_classifier(extra: Any) -> Mapping[str, Any]:
+    """Check that a model's ``extras["marks"]`` is a usable marks classifier.
+
+    Raises
+    ------
+    ModelError
+        It is not a mapping with a supported format version, the estimator is
+        missing, or it was trained on other features or labels.
+    """
+    if not isinstance(extra, Mapping) or not hasattr(extra.get("estimator"), "predict_proba"):
+        raise ModelError(
+            "the model's marks classifier is missing or malformed; "
+            "rebuild the model with `digitd train`"
+        )
+    version = extra.get("format_version")
+    if version != MARKS_FORMAT_VERSION:
+        raise ModelError(
+            f"the model's marks classifier has format version {version!r}; this digitd "
+            f"reads version {MARKS_FORMAT_VERSION}: rebuild the model with `digitd train`"
+        )
+    if tuple(extra.get("features", ())) != FEATURE_NAMES:
+        raise ModelError(
+            "the model's marks classifier was trained on other features; "
+            "rebuild the model with `digitd train`"
+        )
+    unknown = set(extra["estimator"].classes_) - set(MARK_KINDS)
+    if "separators" in extra:
+        unknown |= set(extra["separators"].classes_) - set(SEPARATOR_TEXT)
+    if unknown:
+        raise ModelError(
+            f"the model's marks classifier predicts unknown labels {sorted(unknown)}; "
+            "rebuild the model with `digitd train`"
+        )
+    return extra
+
+
+def _context_groups(boxes: np.ndarray, groups: np.ndarray, *, reach: float) -> np.ndarray:
+    """Join groups that continue each other on one text line.
+
+    Two groups join when their typical marks are of similar height, their
+    middles lie on one band, and the horizontal gap between them is below
+    ``reach`` typical heights: the pieces of a word or a name that
+    segmentation cut into separate fields become one context again.
+
+    Returns
+    -------
+    context : (N,) int64 ndarray
+        A context id per mark.
+    """
+    ids = np.unique(groups)
+    x0 = np.array([boxes[groups == g, 0].min() for g in ids], np.float64)
+    x1 = np.array([(boxes[groups == g, 0] + boxes[groups == g, 2]).max() for g in ids], np.float64)
+    heights = np.array([np.median(boxes[groups == g, 3]) for g in ids], np.float64)
+    mids = np.array(
+        [np.median(boxes[groups == g, 1] + boxes[groups == g, 3] / 2) for g in ids], np.float64
+    )
+    parent = list(range(len(ids)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a in range(len(ids)):
+        for b in range(a + 1, len(ids)):
+            h = max(heights[a], heights[b])
+            gap = max(x0[a], x0[b]) - min(x1[a], x1[b])
+            if (
+                min(heights[a], heights[b]) >= 0.5 * h
+                and abs(mids[a] - mids[b]) <= 0.5 * h
+                and gap <= reach * h
+            ):
+                parent[root(a)] = root(b)
+    lookup = {g: root(i) for i, g in enumerate(ids)}
+    return np.array([lookup[g] for g in groups], np.int64)
+
+
+def _pool(
+    values: np.ndarray, groups: np.ndarray, members: np.ndarray, params: MarkParams
+) -> np.ndarray:
+    """Blend each member's value with its group's mean (groups of enough members)."""
+    pooled = values.astype(np.float64).copy()
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & members)
+        if len(idx) >= params.min_line_marks:
+            line = float(values[idx].mean())
+            pooled[idx] = (1 - params.line_weight) * values[idx] + params.line_weight * line
+    return pooled
+
+
+def classify_marks(
+    crops: Sequence[np.ndarray],
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    classifier: Mapping[str, Any],
+    *,
+    rejected: np.ndarray | None = None,
+    params: MarkParams | None = None,
+) -> Marks:
+    """Sort marks into handwritten digits, printed digits, separators and others.
+
+    Parameters
+    ----------
+    crops : sequence of (h, w) uint8 ndarray
+        Each mark at native resolution, ink dark on light.
+    boxes : (N, 4) int ndarray
+        ``(x, y, w, h)`` of each mark in page coordinates.
+    groups : (N,) int ndarray
+        Group (field or line) id of each mark.
+    classifier : mapping
+        A model's ``extras["marks"]`` (see ``check_mark_classifier``).
+    rejected : (N,) bool ndarray, optional
+        Marks another stage (the recognizer's reject class) already found
+        not to be digits; they count as ``other``.
+    params : MarkParams, optional
+        Line-level tuning; defaults to ``MarkParams()``.
+
+    Returns
+    -------
+    Marks
+
+    Raises
+    ------
+    ValueError
+        Shapes disagree (see ``measure_marks``).
+    ModelError
+        ``classifier`` is not a usable marks classifier.
+    """
+    params = params or MarkParams()
+    check_mark_classifier(classifier)
+    groups = np.asarray(groups, dtype=np.int64).reshape(-1)
+    n = len(crops)
+    if rejected is None:
+        rejected = np.zeros(n, bool)
+    rejected = np.asarray(rejected, dtype=bool).reshape(-1)
+    if rejected.shape != (n,):
+        raise ValueError(f"rejected has shape {rejected.shape}; expected ({n},)")
+    features = measure_marks(crops, boxes, groups)
+    if n == 0:
+        empty = np.zeros(0, object)
+        return Marks(np.zeros(0, "<U9"), empty, empty.copy(), np.zeros(0, np.float32))
+    estimator = classifier["estimator"]
+    probs = estimator.predict_proba(features)
+    classes = [str(c) for c in estimator.classes_]
+    p = {k: probs[:, classes.index(k)] if k in classes else np.zeros(n) for k in MARK_KINDS}
+    p_other = np.where(rejected, 1.0, p["other"])
+
+    # A mark is a non-digit on strong evidence, its own pooled with its
+    # group's: one letter-like digit in a row of digits stays a digit, and a
+    # digit-like piece of a word goes with its word.
+    best = np.stack([p["hand"], p["printed"], p["separator"]], axis=1)
+    kinds = np.asarray(MARK_KINDS[:3])[np.argmax(best, axis=1)].astype("<U9")
+    context = _context_groups(np.asarray(boxes).reshape(-1, 4), groups, reach=params.line_reach)
+    pooled_other = _pool(p_other, context, kinds != "separator", params)
+    kinds[(pooled_other > params.other_threshold) | rejected] = "other"
+    labels = kinds.astype(object)
+    is_sep = kinds == "separator"
+    if is_sep.any() and "separators" in classifier:
+        labels[is_sep] = classifier["separators"].predict(features[is_sep]).astype(str)
+
+    own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
+    digit_like = np.isin(kinds, ("hand", "printed"))
+    pooled = _pool(own, context, digit_like, params)
+    kinds[digit_like] = np.where(pooled[digit_like] > params.print_threshold, "printed", "hand")
+
+    leaning_other = p_other > 0.5
+    for g in np.unique(context):
+        idx = np.flatnonzero((context == g) & (kinds != "separator"))
+        if len(idx) >= 2 and leaning_other[idx].mean() > params.max_other_fraction:
+            kinds[context == g] = "other"
+
+    text = np.array(
+        [
+            SEPARATOR_TEXT.get(str(lab), "") if k == "separator" else ""
+            for lab, k in zip(labels, kinds, strict=True)
+        ],
+        dtype=object,
+    )
+    return Marks(
+        kinds=kinds,
+        labels=labels,
+        text=text,
+        print_probability=pooled.astype(np.float32),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Applying the kinds to fields
+# ---------------------------------------------------------------------------
+
+
+def gather_marks(fields: Sequence[Any]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The marks of segmented fields, with their boxes and field index as group.
+
+    Parameters
+    ----------
+    fields : sequence of digitd.pipeline.segment.Field
+        Each with ``digits``, crops having ``image`` and ``box``.
+
+    Returns
+    -------
+    crops : list of (h, w) uint8 ndarray
+    boxes : (N, 4) int64 ndarray
+    groups : (N,) int64 ndarray
+        Index of each mark's field.
+    """
+    crops = [crop.image for fld in fields for crop in fld.digits]
+    boxes = np.array([crop.box for fld in fields for crop in fld.digits], np.int64).reshape(-1, 4)
+    groups = np.repeat(np.arange(len(fields)), [len(fld.digits) for fld in fields])
+    return crops, boxes, groups.astype(np.int64)
+
+
+def keep_kind(rejected: np.ndarray, marks: Marks, kind: str) -> np.ndarray:
+    """Rejection mask that keeps only marks of ``kind`` (and not already rejected).
+
+    Parameters
+    ----------
+    rejected : (N,) bool ndarray
+    marks : Marks
+    kind : {"hand", "printed"}
+
+    Returns
+    -------
+    rejected : (N,) bool ndarray
+        A new array.
+    """
+    return np.asarray(rejected, bool) | (marks.kinds != kind)
+
+
+def raw_texts(fields: Sequence[Any], labels: np.ndarray, marks: Marks) -> list[str]:
+    """Each field's handwritten digits with its separators kept, in order.
+
+    Parameters
+    ----------
+    fields : sequence of digitd.pipeline.segment.Field
+    labels : (N,) <U1 ndarray
+        The recognizer's digit per mark, in field order.
+    marks : Marks
+        Kinds of the same marks.
+
+    Returns
+    -------
+    raw : list of str
+        One per field; separators as ``marks.text`` gives them, other kinds
+        left out.
+    """
+    out: list[str] = []
+    i = 0
+    for fld in fields:
+        parts = []
+        for _ in fld.digits:
+            if marks.kinds[i] == "hand":
+                parts.append(str(labels[i]))
+            elif marks.kinds[i] == "separator":
+                parts.append(str(marks.text[i]))
+            i += 1
+        out.append("".join(parts))
+    return out

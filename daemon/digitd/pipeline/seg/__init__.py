@@ -1,0 +1,1 @@
+"""Steps of page segmentation, one module each; ``digitd.pipeline.segment`` runs them."""

@@ -1,0 +1,150 @@
+"""Estimate and undo the page's skew, keeping the map back to the original."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digitd.results import Box
+
+__all__ = ["Rotation", "estimate_skew", "map_box_back", "rotate_ink"]
+
+_MAX_POINTS = 25_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """How the deskewed image relates to the original.
+
+    Attributes
+    ----------
+    forward : (2, 3) float64 ndarray
+        Affine map from original to deskewed pixel coordinates.
+    inverse : (2, 3) float64 ndarray
+        Affine map from deskewed back to original coordinates.
+    """
+
+    forward: np.ndarray
+    inverse: np.ndarray
+
+
+def _projection_energy(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
+    slopes = np.tan(np.deg2rad(angles_deg))
+    offset = np.abs(xs).max() * np.abs(slopes).max() + 1.0
+    rows = np.rint(ys[None, :] - xs[None, :] * slopes[:, None] + offset).astype(np.int64)
+    n_bins = int(rows.max()) + 1
+    flat = rows + (np.arange(len(angles_deg)) * n_bins)[:, None]
+    hist = np.bincount(flat.ravel(), minlength=n_bins * len(angles_deg))
+    hist = hist.reshape(len(angles_deg), n_bins).astype(np.float64)
+    return (hist**2).sum(axis=1)
+
+
+def estimate_skew(ink: np.ndarray, *, px_per_mm: float, max_degrees: float = 5.0) -> float:
+    """Angle of the page's lines of writing, print and rules.
+
+    Searches the angle whose row projection of the ink is sharpest (highest
+    energy), coarse then fine, on a low-resolution copy.
+
+    Parameters
+    ----------
+    ink : (H, W) uint8 ndarray
+        1 for ink.
+    px_per_mm : float
+    max_degrees : float
+        Largest skew searched, either way.
+
+    Returns
+    -------
+    degrees : float
+        Positive when lines descend to the right (clockwise on screen); 0.0
+        when the page has too little ink to tell.
+    """
+    if max_degrees <= 0:
+        return 0.0
+    factor = max(1, int(px_per_mm / 4.0))  # about 4 px per mm
+    small = ink[::factor, ::factor] if factor > 1 else ink
+    ys, xs = np.nonzero(small)
+    if len(ys) < 50:
+        return 0.0
+    if len(ys) > _MAX_POINTS:
+        step = len(ys) // _MAX_POINTS + 1
+        ys, xs = ys[::step], xs[::step]
+    ys = ys.astype(np.float64)
+    xs = xs.astype(np.float64) - xs.mean()
+    coarse = np.arange(-max_degrees, max_degrees + 1e-9, 0.5)
+    best = coarse[int(np.argmax(_projection_energy(ys, xs, coarse)))]
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1)
+    energy = _projection_energy(ys, xs, fine)
+    best = float(fine[int(np.argmax(energy))])
+    if energy.max() <= energy.min() * 1.0001:
+        return 0.0
+    return float(np.clip(best, -max_degrees, max_degrees))
+
+
+def rotate_ink(ink: np.ndarray, degrees: float) -> tuple[np.ndarray, Rotation]:
+    """Rotate an ink mask so that lines at ``degrees`` become horizontal.
+
+    The canvas grows so that no corner is cut off.
+
+    Parameters
+    ----------
+    ink : (H, W) uint8 ndarray
+        1 for ink.
+    degrees : float
+        As returned by `estimate_skew`.
+
+    Returns
+    -------
+    rotated : (H2, W2) uint8 ndarray
+        1 for ink.
+    rotation : Rotation
+    """
+    h, w = ink.shape
+    theta = np.deg2rad(degrees)
+    cos, sin = abs(np.cos(theta)), abs(np.sin(theta))
+    new_w = int(np.ceil(w * cos + h * sin))
+    new_h = int(np.ceil(h * cos + w * sin))
+    forward = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
+    forward[0, 2] += (new_w - w) / 2.0
+    forward[1, 2] += (new_h - h) / 2.0
+    inverse = cv2.invertAffineTransform(forward)
+    rotated = cv2.warpAffine(
+        ink * np.uint8(255), forward, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=0
+    )
+    rotated = (rotated >= 128).astype(np.uint8)
+    return rotated, Rotation(forward=forward, inverse=inverse)
+
+
+def identity_rotation() -> Rotation:
+    """The rotation of a page that needs none."""
+    eye = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    return Rotation(forward=eye, inverse=eye.copy())
+
+
+def map_box_back(box: Box, rotation: Rotation, *, scale: float, shape: tuple[int, int]) -> Box:
+    """Bounding box in the original page of a box in the deskewed work image.
+
+    Parameters
+    ----------
+    box : (x, y, w, h) tuple of int
+        In the deskewed work image.
+    rotation : Rotation
+    scale : float
+        Work-image pixels per original pixel (1.0 when not resampled).
+    shape : (H, W) tuple of int
+        Size of the original page; the box is clipped to it.
+
+    Returns
+    -------
+    box : (x, y, w, h) tuple of int
+    """
+    x, y, w, h = box
+    corners = np.array([[x, y, 1.0], [x + w, y, 1.0], [x, y + h, 1.0], [x + w, y + h, 1.0]])
+    mapped = corners @ rotation.inverse.T / scale
+    x0 = int(np.floor(max(0.0, mapped[:, 0].min())))
+    y0 = int(np.floor(max(0.0, mapped[:, 1].min())))
+    x1 = int(np.ceil(min(float(shape[1]), mapped[:, 0].max())))
+    y1 = int(np.ceil(min(float(shape[0]), mapped[:, 1].max())))
+    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))

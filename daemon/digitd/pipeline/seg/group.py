@@ -1,0 +1,383 @@
+"""Connected components into digit candidates, candidates into fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digitd.pipeline.seg.components import label_components
+
+__all__ = ["Marks", "find_marks", "group_fields", "join_fragments"]
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """Groups of ink on the clean page: broken strokes already joined.
+
+    Attributes
+    ----------
+    labels : (H, W) int32 ndarray
+        Group number of every pixel of the clean page's neighbourhood; a
+        group's pixels are ``(labels == g) & ink``.
+    ink : (H, W) uint8 ndarray
+        The kept ink (specks, holes, shadows and big clutter removed).
+    boxes : (G, 4) int64 ndarray
+        x, y, w, h of each mark, tight on its ink.
+    members : tuple of tuple of int
+        The labels (in ``labels``) that make up each mark.
+    """
+
+    labels: np.ndarray
+    ink: np.ndarray
+    boxes: np.ndarray
+    members: tuple[tuple[int, ...], ...]
+
+    def mask_of(self, i: int) -> np.ndarray:
+        """(h, w) uint8 mask, 1 on the ink of mark ``i`` within its box."""
+        x, y, w, h = (int(v) for v in self.boxes[i])
+        labels = self.labels[y : y + h, x : x + w]
+        ids = self.members[i]
+        inside = labels == ids[0] if len(ids) == 1 else np.isin(labels, ids)
+        return (inside & (self.ink[y : y + h, x : x + w] > 0)).astype(np.uint8)
+
+
+def _drop_noise(
+    ink: np.ndarray,
+    *,
+    px_per_mm: float,
+    speck_mm: float,
+    min_height_mm: float,
+    max_height_mm: float,
+    max_aspect: float,
+) -> np.ndarray:
+    """Ink without specks, punch holes, edge shadows, and marks too big or long for digits."""
+    n, labels, stats = label_components(ink)
+    if n <= 1:
+        return ink
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    speck = speck_mm * px_per_mm
+    max_h = max_height_mm * px_per_mm
+    fill = area / np.maximum(w * h, 1)
+    aspect = w / np.maximum(h, 1)
+    tiny = (w < speck) & (h < speck) | (area < 0.15 * speck * speck)
+    hole = (
+        (fill > 0.5)
+        & (aspect > 0.7)
+        & (aspect < 1.4)
+        & (np.minimum(w, h) > 2.5 * px_per_mm)
+        & (np.maximum(w, h) < 12 * px_per_mm)
+    )
+    rows, cols = ink.shape
+    at_edge = (x <= 1) | (y <= 1) | (x + w >= cols - 1) | (y + h >= rows - 1)
+    shadow = at_edge & ((h > 0.6 * max_h) | (w > 0.6 * max_h) | (fill > 0.6))
+    big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2)
+    big |= (w > max_aspect * h) & (h >= min_height_mm * px_per_mm)  # signatures, words
+    # Hair-thin straight slivers are what is left of broken printed lines.
+    sliver = (w <= max(1, round(0.15 * px_per_mm))) & (h > speck)
+    drop = np.flatnonzero(tiny | hole | shadow | big | sliver) + 1
+    if len(drop) > n // 2:
+        keep = np.ones(n, np.uint8)
+        keep[0] = 0
+        keep[drop] = 0
+        return keep[labels]
+    # Few to drop: erase them where they lie rather than relabel the whole page.
+    kept = ink.copy()
+    for i in drop:
+        bx, by, bw, bh = (int(v) for v in stats[i, :4])
+        window = kept[by : by + bh, bx : bx + bw]
+        window[labels[by : by + bh, bx : bx + bw] == i] = 0
+    return kept
+
+
+def find_marks(
+    ink: np.ndarray,
+    *,
+    px_per_mm: float,
+    speck_mm: float,
+    min_height_mm: float,
+    max_height_mm: float,
+    max_aspect: float,
+    merge_gap_mm: float,
+) -> Marks:
+    """Clean the ink and join the pieces of broken digits.
+
+    Pieces closer than ``merge_gap_mm`` above or below each other become one
+    mark: the floating top bar of a 5, a 4 or 7 drawn in two strokes.
+
+    Parameters
+    ----------
+    ink : (H, W) uint8 ndarray
+        1 for ink, form lines already removed.
+    px_per_mm : float
+    speck_mm : float
+        Marks smaller than this both ways are dust.
+    min_height_mm, max_height_mm : float
+        Height range of a digit; taller marks are not digits.
+    max_aspect : float
+        Digit-tall marks wider than this many heights (signatures, words) go.
+    merge_gap_mm : float
+        Largest vertical gap bridged between pieces of one digit.
+
+    Returns
+    -------
+    Marks
+    """
+    kept = _drop_noise(
+        ink,
+        px_per_mm=px_per_mm,
+        speck_mm=speck_mm,
+        min_height_mm=min_height_mm,
+        max_height_mm=max_height_mm,
+        max_aspect=max_aspect,
+    )
+    gap = max(1, round(merge_gap_mm * px_per_mm / 2.0))
+    bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * gap + 1))
+    joined = cv2.dilate(kept, bridge)
+    _n, labels, stats = label_components(joined, areas=False)
+    boxes = stats[1:, :4].astype(np.int64).copy()
+    boxes[:, 1] += gap
+    boxes[:, 3] -= 2 * gap
+    boxes[:, 2:] = np.maximum(boxes[:, 2:], 1)
+    members = tuple((i + 1,) for i in range(len(boxes)))
+    return Marks(labels=labels, ink=kept, boxes=boxes, members=members)
+
+
+def _merge(marks: Marks, owner: np.ndarray) -> Marks:
+    """Marks united by ``owner`` (the mark each one joins, itself if none)."""
+    boxes = marks.boxes
+    new_boxes: list[np.ndarray] = []
+    new_members: list[tuple[int, ...]] = []
+    for g in np.unique(owner):
+        parts = np.flatnonzero(owner == g)
+        pb = boxes[parts]
+        x0, y0 = pb[:, 0].min(), pb[:, 1].min()
+        x1, y1 = (pb[:, 0] + pb[:, 2]).max(), (pb[:, 1] + pb[:, 3]).max()
+        new_boxes.append(np.array([x0, y0, x1 - x0, y1 - y0]))
+        new_members.append(tuple(m for p in parts for m in marks.members[p]))
+    return Marks(
+        labels=marks.labels,
+        ink=marks.ink,
+        boxes=np.array(new_boxes, dtype=np.int64).reshape(-1, 4),
+        members=tuple(new_members),
+    )
+
+
+def _join_overlapping(marks: Marks, *, px_per_mm: float, min_height_mm: float) -> Marks:
+    """Join pieces that share most of their columns: a 0 or 4 drawn in two strokes.
+
+    Two marks join when they overlap sideways by half the wider one, are at
+    most three quarters of a digit height apart vertically, and together are
+    no wider than tall. This also rejoins a loop cut in two where its sides
+    ran along the walls of a printed box.
+    """
+    boxes = marks.boxes
+    min_h = min_height_mm * px_per_mm
+    parts = np.flatnonzero(boxes[:, 3] >= 0.25 * min_h)
+    if len(parts) < 2:
+        return marks
+    b = boxes[parts]
+    x0, x1 = b[:, 0], b[:, 0] + b[:, 2]
+    y0, y1 = b[:, 1], b[:, 1] + b[:, 3]
+    overlap_x = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    gap_y = np.maximum(y0[:, None], y0[None, :]) - np.minimum(y1[:, None], y1[None, :])
+    wider = np.maximum(b[:, 2][:, None], b[:, 2][None, :])
+    union_w = np.maximum(x1[:, None], x1[None, :]) - np.minimum(x0[:, None], x0[None, :])
+    union_h = np.maximum(y1[:, None], y1[None, :]) - np.minimum(y0[:, None], y0[None, :])
+    same = (overlap_x >= 0.5 * wider) & (gap_y <= 0.75 * min_h) & (union_w <= 1.1 * union_h)
+    np.fill_diagonal(same, False)
+    if not same.any():
+        return marks
+    owner = np.arange(len(boxes))
+    for i, j in zip(*np.nonzero(np.triu(same)), strict=True):
+        a, c = owner[parts[i]], owner[parts[j]]
+        owner[owner == max(a, c)] = min(a, c)
+    return _merge(marks, owner)
+
+
+def join_fragments(
+    marks: Marks, *, px_per_mm: float, min_height_mm: float, max_gap_mm: float = 0.6
+) -> Marks:
+    """Join small pieces to the digit beside them: the flag of a 5, the arm of a 4.
+
+    A mark shorter than a digit joins the digit-sized mark it nearly touches
+    (within ``max_gap_mm`` sideways) when it sits in that digit's upper part;
+    marks at the baseline (commas, periods) stay apart.
+
+    Parameters
+    ----------
+    marks : Marks
+    px_per_mm : float
+    min_height_mm : float
+        Marks shorter than this are pieces.
+    max_gap_mm : float
+
+    Returns
+    -------
+    Marks
+        With the pieces joined; the same object when nothing joins.
+    """
+    marks = _join_overlapping(marks, px_per_mm=px_per_mm, min_height_mm=min_height_mm)
+    boxes = marks.boxes
+    if len(boxes) < 2:
+        return marks
+    min_h = min_height_mm * px_per_mm
+    gap = max_gap_mm * px_per_mm
+    big = np.flatnonzero(boxes[:, 3] >= min_h)
+    small = np.flatnonzero((boxes[:, 3] < min_h) & (boxes[:, 3] >= 0.1 * min_h))
+    if len(big) == 0 or len(small) == 0:
+        return marks
+    b, s = boxes[big], boxes[small]
+    sx0, sx1 = s[:, 0, None], (s[:, 0] + s[:, 2])[:, None]
+    bx0, bx1 = b[None, :, 0], (b[:, 0] + b[:, 2])[None, :]
+    side_gap = np.maximum(bx0 - sx1, sx0 - bx1)
+    s_cy = (s[:, 1] + s[:, 3] / 2.0)[:, None]
+    # From a little above the digit (the floating bar of a 5 or 7) to 60% down its height.
+    upper = (s_cy >= b[None, :, 1] - 0.3 * b[None, :, 3]) & (
+        s_cy <= b[None, :, 1] + 0.6 * b[None, :, 3]
+    )
+    width = np.maximum(sx1, bx1) - np.minimum(sx0, bx0)
+    fits = width <= 1.2 * b[None, :, 3]
+    ok = (side_gap <= gap) & upper & fits
+    cost = np.where(ok, side_gap, np.inf)
+    target = np.argmin(cost, axis=1)
+    joins = np.isfinite(cost[np.arange(len(small)), target])
+    if not joins.any():
+        return marks
+    owner = np.arange(len(boxes))
+    owner[small[joins]] = big[target[joins]]
+    return _merge(marks, owner)
+
+
+def _rows(boxes: np.ndarray, order: np.ndarray) -> list[list[int]]:
+    """Digit candidates into rows by vertical overlap, top to bottom."""
+    rows: list[list[int]] = []
+    bands: list[list[float]] = []
+    for i in order[np.argsort(boxes[order, 1] + boxes[order, 3] / 2.0, kind="stable")]:
+        top, height = float(boxes[i, 1]), float(boxes[i, 3])
+        best, best_overlap = -1, 0.0
+        for r, (b_top, b_bottom) in enumerate(bands):
+            overlap = min(top + height, b_bottom) - max(top, b_top)
+            share = overlap / min(height, b_bottom - b_top)
+            if share > 0.5 and share > best_overlap:
+                best, best_overlap = r, share
+        if best < 0:
+            rows.append([int(i)])
+            bands.append([top, top + height])
+        else:
+            rows[best].append(int(i))
+            # The band follows the row's typical extent so one tall mark cannot swallow others.
+            n = len(rows[best])
+            b_top, b_bottom = bands[best]
+            bands[best] = [
+                b_top + (top - b_top) / n,
+                b_bottom + (top + height - b_bottom) / n,
+            ]
+    rows.sort(key=lambda r: float(np.median(boxes[r, 1])))
+    return rows
+
+
+def _count_letters(
+    boxes: np.ndarray, run: list[int], small_cx: np.ndarray, small_cy: np.ndarray, reach: float
+) -> int:
+    """How many marks in and around a run look like lower-case letters.
+
+    Small marks in its box or within ``reach`` to either side (x-height
+    letters under the digit height), and
+    marks of the run clearly shorter than their tallest near neighbour with a
+    top lower than its (x-height letters among ascenders and capitals).
+    """
+    members = boxes[run]
+    x0 = members[:, 0].min() - reach
+    x1 = (members[:, 0] + members[:, 2]).max() + reach
+    y0 = members[:, 1].min()
+    y1 = (members[:, 1] + members[:, 3]).max()
+    inside = (small_cx >= x0) & (small_cx <= x1) & (small_cy >= y0) & (small_cy <= y1)
+    count = int(inside.sum())
+    if len(run) >= 3:
+        heights = members[:, 3].astype(np.float64)
+        tops = members[:, 1].astype(np.float64)
+        for i in range(len(run)):
+            near = slice(max(0, i - 2), i + 3)
+            tallest = int(np.argmax(heights[near])) + near.start
+            if (
+                heights[i] < 0.75 * heights[tallest]
+                and tops[i] > tops[tallest] + 0.2 * heights[tallest]
+            ):
+                count += 1
+    return count
+
+
+def group_fields(
+    boxes: np.ndarray,
+    *,
+    px_per_mm: float,
+    min_height_mm: float,
+    max_height_mm: float,
+    field_gap_mm: float,
+) -> list[list[int]]:
+    """Digit candidates into fields in reading order.
+
+    Candidates on one row whose gaps stay under ``field_gap_mm`` form a field.
+    A field whose span holds more small marks (the x-height letters of
+    printed or written words) than candidates is text, and is dropped.
+
+    Parameters
+    ----------
+    boxes : (G, 4) int64 ndarray
+        Marks as x, y, w, h.
+    px_per_mm : float
+    min_height_mm, max_height_mm : float
+        Height range of a digit.
+    field_gap_mm : float
+        A wider gap starts a new field.
+
+    Returns
+    -------
+    fields : list of list of int
+        Row indices into ``boxes``, each field left to right, fields in
+        reading order (rows top to bottom, then left to right).
+    """
+    if len(boxes) == 0:
+        return []
+    h = boxes[:, 3]
+    min_h = min_height_mm * px_per_mm
+    max_h = max_height_mm * px_per_mm
+    is_digit = (h >= min_h) & (h <= max_h)
+    # Letter-like small marks: x-height letters are about as wide as tall, not long arcs.
+    small = ~is_digit & (h < min_h) & (h >= 0.35 * min_h) & (boxes[:, 2] <= 1.5 * h)
+    small_cx = boxes[small, 0] + boxes[small, 2] / 2.0
+    small_cy = boxes[small, 1] + boxes[small, 3] / 2.0
+    gap = field_gap_mm * px_per_mm
+    fields: list[list[int]] = []
+    for row in _rows(boxes, np.flatnonzero(is_digit)):
+        row.sort(key=lambda i: int(boxes[i, 0]))
+        current = [row[0]]
+        right = boxes[row[0], 0] + boxes[row[0], 2]
+        runs = [current]
+        for i in row[1:]:
+            if boxes[i, 0] - right > gap:
+                current = [i]
+                runs.append(current)
+            else:
+                current.append(i)
+            right = max(right, boxes[i, 0] + boxes[i, 2])
+        wordy = [
+            _count_letters(boxes, run, small_cx, small_cy, gap / 2.0) >= max(2, 0.5 * len(run))
+            for run in runs
+        ]
+        spans = [(boxes[r, 0].min(), (boxes[r, 0] + boxes[r, 2]).max()) for r in runs]
+        for k, run in enumerate(runs):
+            if wordy[k]:
+                continue
+            # One or two marks next to words are capitals of those words (a title).
+            near_words = any(
+                wordy[j]
+                and min(abs(spans[j][0] - spans[k][1]), abs(spans[k][0] - spans[j][1])) < 2 * gap
+                for j in range(len(runs))
+            )
+            if len(run) <= 2 and near_words:
+                continue
+            fields.append(run)
+    return fields

@@ -1,0 +1,118 @@
+"""Rejoin neighbouring pieces of one digit when the recognizer reads them better together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Piece", "merge_pieces"]
+
+Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
+
+# The joined piece must beat the pair (both read right) by this much, and be read this well.
+_GAIN = 0.05
+_MIN_SCORE = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A digit candidate in the work image.
+
+    Attributes
+    ----------
+    box : (x, y, w, h) tuple of int
+    mask : (h, w) uint8 ndarray
+        1 on its ink.
+    """
+
+    box: tuple[int, int, int, int]
+    mask: np.ndarray
+
+
+def _image(piece: Piece) -> np.ndarray:
+    return np.where(piece.mask > 0, 0, 255).astype(np.uint8)
+
+
+def _join(a: Piece, b: Piece) -> Piece:
+    x0, y0 = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
+    x1 = max(a.box[0] + a.box[2], b.box[0] + b.box[2])
+    y1 = max(a.box[1] + a.box[3], b.box[1] + b.box[3])
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for p in (a, b):
+        x, y, w, h = p.box
+        mask[y - y0 : y - y0 + h, x - x0 : x - x0 + w] |= p.mask
+    return Piece(box=(x0, y0, x1 - x0, y1 - y0), mask=mask)
+
+
+def _is_fragment(p: Piece, height: float) -> bool:
+    return p.box[3] < 0.8 * height or p.box[2] < 0.35 * height
+
+
+def merge_pieces(
+    pieces: Sequence[Piece], *, digit_height: float, max_gap: float, score_crops: Scorer | None
+) -> list[Piece]:
+    """Join neighbours that are two pieces of one digit (a 4 or 5 drawn in two strokes).
+
+    Only neighbours at most ``max_gap`` apart, of which one looks like a
+    fragment (short or narrow) and whose union is not much wider than tall, are
+    tried; they are joined when the recognizer's confidence in the union beats
+    its confidence in both pieces being digits (the product).
+
+    Parameters
+    ----------
+    pieces : sequence of Piece
+        A field's candidates, left to right.
+    digit_height : float
+        Typical digit height of the field, in pixels.
+    max_gap : float
+        Widest horizontal gap between two pieces of one digit, in pixels.
+    score_crops : callable or None
+        Recognizer confidence of crops; None joins nothing.
+
+    Returns
+    -------
+    pieces : list of Piece
+        Left to right.
+    """
+    out = list(pieces)
+    if score_crops is None or len(out) < 2:
+        return out
+    pairs: list[int] = []
+    joined: list[Piece] = []
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        gap = b.box[0] - (a.box[0] + a.box[2])
+        union = _join(a, b)
+        if (
+            gap <= max_gap
+            and (_is_fragment(a, digit_height) or _is_fragment(b, digit_height))
+            and union.box[2] <= 1.6 * max(union.box[3], digit_height)
+        ):
+            pairs.append(i)
+            joined.append(union)
+    if not pairs:
+        return out
+    crops = [_image(p) for p in out] + [_image(p) for p in joined]
+    scores = np.asarray(score_crops(crops), dtype=np.float64)
+    alone, together = scores[: len(out)], scores[len(out) :]
+    # One digit read right against two digits both read right.
+    gains = np.array(
+        [together[k] - alone[i] * alone[i + 1] for k, i in enumerate(pairs)], np.float64
+    )
+    taken: set[int] = set()
+    replace: dict[int, Piece] = {}
+    for k in np.argsort(-gains):
+        i = pairs[int(k)]
+        if gains[k] < _GAIN or together[k] < _MIN_SCORE or i in taken or i + 1 in taken:
+            continue
+        taken.update((i, i + 1))
+        replace[i] = joined[int(k)]
+    result: list[Piece] = []
+    for i, p in enumerate(out):
+        if i in replace:
+            result.append(replace[i])
+        elif i not in taken:
+            result.append(p)
+    return result

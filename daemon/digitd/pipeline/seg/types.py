@@ -1,0 +1,123 @@
+"""Parameters and results of page segmentation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from digitd.results import Box
+
+__all__ = [
+    "CropScorer",
+    "DigitCrop",
+    "Field",
+    "SegmentationParams",
+    "SegmentedPage",
+    "Template",
+    "Zone",
+]
+
+CropScorer = Callable[[Sequence[np.ndarray]], np.ndarray]
+"""Recognizer confidence, (N,) float array in [0, 1], for a list of N crops."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentationParams:
+    """Tuning of segmentation.
+
+    Every size is in millimetres so that it scales with the page's dpi (or
+    with the scale measured from the page when the file carries no dpi).
+    """
+
+    min_digit_height_mm: float = 3.0
+    max_digit_height_mm: float = 16.0
+    field_gap_mm: float = 8.0
+    split_ratio: float = 1.4
+    max_mark_aspect: float = 3.5
+    merge_gap_mm: float = 1.2
+    line_min_length_mm: float = 12.0
+    line_max_thickness_mm: float = 0.9
+    speck_size_mm: float = 0.8
+    max_skew_degrees: float = 5.0
+    work_dpi: float = 200.0
+    separate_colour: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A named rectangle of a template, measured from the page's top-left.
+
+    ``unit`` is ``"mm"`` (millimetres, converted with the page's dpi) or
+    ``"fraction"`` (of the page's width and height).
+    """
+
+    name: str
+    x: float
+    y: float
+    w: float
+    h: float
+    unit: Literal["mm", "fraction"] = "mm"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """Named zones for one document type, chosen by a filename glob (``match``)."""
+
+    name: str
+    zones: tuple[Zone, ...]
+    match: str = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class DigitCrop:
+    """One digit candidate.
+
+    Attributes
+    ----------
+    box : (x, y, w, h) tuple of int
+        In original page coordinates.
+    image : (h, w) uint8 ndarray
+        The cleaned crop, ink dark (0) on light (255), in the deskewed page.
+    """
+
+    box: Box
+    image: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """Digit candidates of one field, left to right.
+
+    Attributes
+    ----------
+    name : str
+        The template zone's name, or ``line-N`` in full-page mode.
+    box : (x, y, w, h) tuple of int
+        In original page coordinates.
+    digits : tuple of DigitCrop
+    """
+
+    name: str
+    box: Box
+    digits: tuple[DigitCrop, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentedPage:
+    """Fields in reading order, and the skew that was corrected.
+
+    Attributes
+    ----------
+    fields : tuple of Field
+    skew_degrees : float
+        Angle of the page's text lines, positive when they descend to the right.
+    px_per_mm : float
+        The scale used: from the dpi, or measured from the page.
+    """
+
+    fields: tuple[Field, ...]
+    skew_degrees: float
+    px_per_mm: float = 300.0 / 25.4

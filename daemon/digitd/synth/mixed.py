@@ -1,0 +1,511 @@
+"""Cheque-like pages that mix handwriting with everything that is not.
+
+The benchmark page of issue 5: handwritten digit strings (a date, an amount
+with separators and a currency sign, and sometimes a date in comb boxes)
+among printed digits in many faces (account number, cheque number, IFSC and
+phone numbers), a MICR-style code line, a number stamped in purple, printed
+words, words in handwriting fonts (payee, amount in words), a signature, on a
+tinted patterned background, scanned at 150-400 dpi; and amount strips cut
+from such pages without dpi. Every glyph carries its truth (box, kind,
+character), so a reader can be scored on what it must read and on what it
+must leave alone.
+
+Pure functions: handwritten digits come in as arrays, randomness from the
+``numpy.random.Generator`` passed in, fonts from ``digitd.model.fonts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from digitd.model.fonts import find_fonts
+from digitd.model.marks_training import (
+    PlacedGlyph,
+    as_ink_bright,
+    draw_hand_font_text,
+    draw_scribble,
+    layout_handwriting,
+    make_blocky,
+    make_dotted,
+    make_stamped,
+    random_amount_text,
+    render_text_line,
+)
+from digitd.results import Box
+from digitd.synth.paper import compose_ink, degrade_scan, make_paper
+
+__all__ = [
+    "MIXED_CHEQUE_MM",
+    "GlyphKind",
+    "MixedField",
+    "MixedPage",
+    "TruthGlyph",
+    "cut_amount_strip",
+    "make_mixed_cheque",
+]
+
+MIXED_CHEQUE_MM = (202.0, 92.0)  # an Indian CTS-2010 cheque
+
+GlyphKind = Literal["hand", "printed", "separator", "letter", "other"]
+
+_BANKS = ("STATE BANK", "UNION BANK", "CITY TRUST BANK", "FIRST NATIONAL", "CO-OPERATIVE BANK")
+_PAYEES = ("Ravi Kumar", "Anita Desai", "John Mathew", "Meera Nair", "Arjun Rao", "Sunil Shah")
+_WORDS_AMOUNT = (
+    "Five Thousand Only",
+    "Twelve Lakh Only",
+    "Seven Hundred Fifty",
+    "Two Thousand Rupees",
+    "Ninety Eight Only",
+)
+_INK_BLUE = np.array([0.10, 0.14, 0.45], np.float32)
+_INK_BLACK = np.array([0.08, 0.08, 0.10], np.float32)
+_PRINT = np.array([0.12, 0.12, 0.14], np.float32)
+_PURPLE = np.array([0.45, 0.20, 0.62], np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class TruthGlyph:
+    """One mark on a generated page.
+
+    Attributes
+    ----------
+    box : (x, y, w, h) tuple of int
+        Ink box in page pixels.
+    kind : {"hand", "printed", "separator", "letter", "other"}
+        ``hand`` handwritten digit; ``printed`` printed or stamped digit;
+        ``separator`` punctuation or currency sign (written or printed);
+        ``letter`` printed or handwritten letter; ``other`` signature pieces
+        and MICR symbols.
+    char : str
+        The character ("" for signatures and symbols).
+    """
+
+    box: Box
+    kind: GlyphKind
+    char: str
+
+
+@dataclass(frozen=True, slots=True)
+class MixedField:
+    """A handwritten field digitd must read.
+
+    ``text`` holds its digits only; ``raw`` the field as written, separators
+    and currency signs included (comb-box ticks left out).
+    """
+
+    name: str
+    text: str
+    raw: str
+    box: Box
+
+
+@dataclass(frozen=True, slots=True)
+class MixedPage:
+    """A generated page and its truth.
+
+    Attributes
+    ----------
+    image : (H, W, 3) or (H, W) uint8 ndarray
+        Colour or grey scan.
+    dpi : float or None
+        None for strips cut out without resolution metadata.
+    fields : tuple of MixedField
+        The handwritten fields, in reading order.
+    glyphs : tuple of TruthGlyph
+        Every mark on the page.
+    """
+
+    image: np.ndarray
+    dpi: float | None
+    fields: tuple[MixedField, ...]
+    glyphs: tuple[TruthGlyph, ...]
+
+
+class _Canvas:
+    """Ink layers of one colour each over a paper, with the truth gathered."""
+
+    def __init__(self, shape: tuple[int, int], px_per_mm: float) -> None:
+        self.shape = shape
+        self.px_per_mm = px_per_mm
+        self.layers: list[tuple[np.ndarray, np.ndarray]] = []
+        self.glyphs: list[TruthGlyph] = []
+
+    def layer(self, colour: np.ndarray) -> np.ndarray:
+        alpha = np.zeros(self.shape, np.float32)
+        self.layers.append((alpha, colour))
+        return alpha
+
+    def put(self, alpha: np.ndarray, ink: np.ndarray, x: int, y: int) -> Box | None:
+        """Lay ``ink`` with its top-left at (x, y); return its ink box on the page."""
+        h, w = ink.shape
+        H, W = self.shape
+        x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        part = ink[y0 - y : y1 - y, x0 - x : x1 - x]
+        region = alpha[y0:y1, x0:x1]
+        np.maximum(region, part, out=region)
+        ys, xs = np.nonzero(part > 0.5)
+        if len(ys) == 0:
+            return None
+        return (x0 + int(xs.min()), y0 + int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+
+    def mm(self, value: float) -> int:
+        return round(value * self.px_per_mm)
+
+
+def _kind_of(label: str, char: str) -> GlyphKind:
+    if label in ("hand", "printed"):
+        return label  # type: ignore[return-value]
+    if label.startswith("sep:"):
+        return "separator"
+    return "letter" if char.isalpha() else "other"
+
+
+def _put_glyphs(
+    canvas: _Canvas, alpha: np.ndarray, glyphs: Sequence[PlacedGlyph], x: int, y: int
+) -> list[tuple[TruthGlyph, PlacedGlyph]]:
+    placed = []
+    for g in glyphs:
+        box = canvas.put(alpha, g.ink, x + g.x, y + g.y)
+        if box is not None:
+            truth = TruthGlyph(box=box, kind=_kind_of(g.label, g.char), char=g.char)
+            canvas.glyphs.append(truth)
+            placed.append((truth, g))
+    return placed
+
+
+def _printed(
+    canvas: _Canvas,
+    text: str,
+    font: Path,
+    *,
+    points: float,
+    x_mm: float,
+    baseline_mm: float,
+    colour: np.ndarray = _PRINT,
+    style: str = "plain",
+    rng: np.random.Generator,
+) -> Box | None:
+    """Print ``text`` with its baseline at ``baseline_mm``; return the union box."""
+    size = max(6, round(points / 72 * 25.4 * canvas.px_per_mm))
+    rendered = render_text_line(text, font, size)
+    if rendered is None:
+        return None
+    ink, boxes = rendered
+    if style == "stamp":
+        ink = make_stamped(ink, rng)
+    elif style == "blocky":
+        ink = make_blocky(ink, rng)
+    elif style == "dotted":
+        ink = make_dotted(ink, rng, max(2, size // 12))
+    # Digits and capitals sit on the baseline: the lowest box bottom is close enough.
+    bottom = max(b[1] + b[3] for b in boxes)
+    x0 = canvas.mm(x_mm) - boxes[0][0]
+    y0 = canvas.mm(baseline_mm) - bottom
+    alpha = canvas.layer(colour)
+    chars = [c for c in text if c != " "]
+    union: list[Box] = []
+    for ch, (bx, by, bw, bh) in zip(chars, boxes, strict=True):
+        part = ink[by : by + bh, bx : bx + bw]
+        box = canvas.put(alpha, part, x0 + bx, y0 + by)
+        if box is None:
+            continue
+        if ch.isdigit():
+            kind: GlyphKind = "printed"
+        elif ch.isalpha():
+            kind = "letter"
+        elif ch in ",.-/₹$€£":
+            kind = "separator"
+        else:
+            kind = "other"
+        canvas.glyphs.append(TruthGlyph(box=box, kind=kind, char=ch))
+        union.append(box)
+    return _union(union) if union else None
+
+
+def _union(boxes: Sequence[Box]) -> Box:
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _handwritten_field(
+    canvas: _Canvas,
+    name: str,
+    text: str,
+    pick_digit: _DigitPicker,
+    *,
+    x_mm: float,
+    baseline_mm: float,
+    height_mm: float,
+    ink: np.ndarray,
+    rng: np.random.Generator,
+    fonts: Sequence[Path],
+) -> MixedField | None:
+    height = max(12, canvas.mm(height_mm))
+    glyphs = layout_handwriting(text, pick_digit, height=height, rng=rng, fonts=fonts)
+    if not glyphs:
+        return None
+    alpha = canvas.layer(ink)
+    x = canvas.mm(x_mm) - int(height * 0.5)
+    y = canvas.mm(baseline_mm) - int(height * 1.5)
+    placed = _put_glyphs(canvas, alpha, glyphs, x, y)
+    if not placed:
+        return None
+    digits = "".join(t.char for t, _ in placed if t.kind == "hand")
+    raw = "".join(t.char for t, _ in placed if t.kind in ("hand", "separator") and t.char != "|")
+    return MixedField(name=name, text=digits, raw=raw, box=_union([t.box for t, _ in placed]))
+
+
+class _DigitPicker:
+    """Handwritten digit images by label, drawn without replacement per page."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> None:
+        self.by_label = {str(d): np.flatnonzero(labels == d) for d in range(10)}
+        self.images = images
+        self.rng = rng
+
+    def __call__(self, char: str) -> np.ndarray:
+        pool = self.by_label[char]
+        return as_ink_bright(self.images[pool[self.rng.integers(len(pool))]])
+
+
+def _micr_line(
+    canvas: _Canvas, font: Path, rng: np.random.Generator, *, baseline_mm: float
+) -> None:
+    """A MICR-style code line: blocky digits between transit and on-us symbols."""
+    groups = [
+        "".join(rng.choice(list("0123456789"), size=n)) for n in (6, 9, 6, int(rng.integers(2, 3)))
+    ]
+    x_mm = 40.0
+    alpha = canvas.layer(_PRINT)
+    height = canvas.mm(2.9)
+    for group in groups:
+        # The symbol before each group: two bars and a square, about a digit tall.
+        bar = max(2, height // 6)
+        symbol = np.zeros((height, bar * 5), np.float32)
+        symbol[:, :bar] = 1.0
+        symbol[height // 3 : 2 * height // 3, 2 * bar : 3 * bar] = 1.0
+        symbol[: height // 2, 4 * bar :] = 1.0
+        box = canvas.put(alpha, symbol, canvas.mm(x_mm), canvas.mm(baseline_mm) - height)
+        if box is not None:
+            canvas.glyphs.append(TruthGlyph(box=box, kind="other", char=""))
+        x_mm += symbol.shape[1] / canvas.px_per_mm + 1.0
+        box = _printed(
+            canvas,
+            group,
+            font,
+            points=11.5,
+            x_mm=x_mm,
+            baseline_mm=baseline_mm,
+            style="blocky",
+            rng=rng,
+        )
+        if box is not None:
+            x_mm = (box[0] + box[2]) / canvas.px_per_mm + 3.5
+
+
+def _comb_boxes(canvas: _Canvas, x_mm: float, y_mm: float, n: int, cell_mm: float) -> None:
+    """Light printed boxes for a date written one digit per box."""
+    alpha = canvas.layer(np.array([0.55, 0.55, 0.6], np.float32))
+    x0, y0 = canvas.mm(x_mm), canvas.mm(y_mm)
+    cell, h = canvas.mm(cell_mm), canvas.mm(cell_mm * 1.25)
+    t = max(1, canvas.mm(0.2))
+    for i in range(n + 1):
+        alpha[y0 + h - canvas.mm(1.5) : y0 + h, x0 + i * cell : x0 + i * cell + t] = 0.8
+    alpha[y0 + h - t : y0 + h, x0 : x0 + n * cell + t] = 0.8
+
+
+def make_mixed_cheque(
+    digit_images: np.ndarray,
+    digit_labels: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    dpi: float | None = None,
+    printed_fonts: Sequence[Path] | None = None,
+    hand_fonts: Sequence[Path] | None = None,
+) -> MixedPage:
+    """A cheque with handwriting among print, stamps, a code line and words.
+
+    Parameters
+    ----------
+    digit_images : (M, h, w) uint8 ndarray
+        Handwritten digits, ink bright on black or dark on light.
+    digit_labels : (M,) int ndarray
+        Their labels 0-9; every label must occur.
+    rng : numpy.random.Generator
+    dpi : float, optional
+        Scan resolution; random in 150-400 when not given.
+    printed_fonts, hand_fonts : sequence of Path, optional
+        Default to ``find_fonts("printed")`` and ``find_fonts("handwriting")``.
+
+    Returns
+    -------
+    MixedPage
+
+    Raises
+    ------
+    ValueError
+        A digit label is missing from ``digit_labels`` or no printed font is
+        installed.
+    """
+    digit_labels = np.asarray(digit_labels)
+    missing = sorted(set(range(10)) - {int(v) for v in np.unique(digit_labels)})
+    if missing:
+        raise ValueError(f"digit_labels lacks the digits {missing}; give some of every digit")
+    printed_fonts = list(printed_fonts if printed_fonts is not None else find_fonts("printed"))
+    hand_fonts = list(hand_fonts if hand_fonts is not None else find_fonts("handwriting"))
+    if not printed_fonts:
+        raise ValueError("no printed font found; install the Debian font packages in the README")
+    dpi = float(dpi if dpi is not None else rng.uniform(150, 400))
+    px_per_mm = dpi / 25.4
+    w_mm, h_mm = MIXED_CHEQUE_MM
+    canvas = _Canvas((round(h_mm * px_per_mm), round(w_mm * px_per_mm)), px_per_mm)
+    pick = _DigitPicker(np.asarray(digit_images), digit_labels, rng)
+
+    def face() -> Path:
+        return printed_fonts[rng.integers(len(printed_fonts))]
+
+    mono = [f for f in printed_fonts if "Mono" in f.name or "Courier" in f.name] or printed_fonts
+    hand_ink = _INK_BLUE if rng.random() < 0.7 else _INK_BLACK
+
+    # Printed matter: bank, branch codes, labels, account and cheque numbers.
+    bank = face()
+    _printed(canvas, str(rng.choice(_BANKS)), bank, points=15, x_mm=8, baseline_mm=10, rng=rng)
+    ifsc = f"IFSC {rng.choice(['SBIN', 'UBIN', 'CITI'])}000{rng.integers(1000, 9999)}"
+    _printed(canvas, ifsc, face(), points=8, x_mm=8, baseline_mm=16, rng=rng)
+    phone = f"Ph {rng.integers(20, 99)}-{rng.integers(2000000, 9999999)}"
+    _printed(canvas, phone, face(), points=7, x_mm=60, baseline_mm=16, rng=rng)
+    _printed(canvas, "Date", face(), points=9, x_mm=130, baseline_mm=12, rng=rng)
+    _printed(canvas, "Pay", face(), points=10, x_mm=8, baseline_mm=30, rng=rng)
+    _printed(canvas, "Rupees", face(), points=10, x_mm=8, baseline_mm=42, rng=rng)
+    _printed(canvas, "A/c No.", face(), points=9, x_mm=8, baseline_mm=57, rng=rng)
+    account = "".join(rng.choice(list("0123456789"), size=int(rng.integers(11, 17))))
+    style = str(rng.choice(["plain", "plain", "dotted", "blocky"]))
+    _printed(
+        canvas, account, face(), points=rng.uniform(9, 14), x_mm=24, baseline_mm=57,
+        style=style, rng=rng,
+    )  # fmt: skip
+    serial = "".join(rng.choice(list("0123456789"), size=6))
+    _printed(canvas, f"No. {serial}", face(), points=rng.uniform(8, 12), x_mm=172,
+             baseline_mm=7, rng=rng)  # fmt: skip
+    # A number stamped in purple, often a little tilted.
+    stamp = "".join(rng.choice(list("0123456789"), size=int(rng.integers(4, 8))))
+    _printed(
+        canvas, stamp, face(), points=rng.uniform(14, 22), x_mm=95, baseline_mm=70,
+        colour=_PURPLE, style="stamp", rng=rng,
+    )  # fmt: skip
+    _printed(canvas, "Please sign above", face(), points=7, x_mm=150, baseline_mm=80, rng=rng)
+    _micr_line(canvas, mono[rng.integers(len(mono))], rng, baseline_mm=88)
+
+    # Handwriting: date, payee, amount in words, amount in figures, signature.
+    fields: list[MixedField] = []
+    fonts_for_signs = [*hand_fonts, *printed_fonts]
+    if rng.random() < 0.4:
+        _comb_boxes(canvas, 140, 5.5, 8, 6.0)
+        d, m, y = rng.integers(1, 29), rng.integers(1, 13), rng.integers(2000, 2031)
+        date = "|".join(f"{d:02d}{m:02d}{y}")
+        x_date = 141.0
+    else:
+        sep = str(rng.choice(["/", "-", "."]))
+        d, m, y = rng.integers(1, 29), rng.integers(1, 13), rng.integers(2000, 2031)
+        date = f"{d:02d}{sep}{m:02d}{sep}{y}"
+        x_date = 145.0
+    field = _handwritten_field(
+        canvas, "date", date, pick, x_mm=x_date, baseline_mm=14.0, height_mm=5.0,
+        ink=hand_ink, rng=rng, fonts=fonts_for_signs,
+    )  # fmt: skip
+    if field is not None:
+        fields.append(field)
+    for text, baseline, x_mm in (
+        (str(rng.choice(_PAYEES)), 30.0, 22.0),
+        (str(rng.choice(_WORDS_AMOUNT)), 42.0, 28.0),
+    ):
+        ink = draw_hand_font_text(
+            text, hand_fonts or printed_fonts, canvas.mm(4.5), canvas.mm(0.5), rng
+        )
+        if ink is not None:
+            alpha = canvas.layer(hand_ink)
+            x, y = canvas.mm(x_mm), canvas.mm(baseline) - ink.shape[0]
+            _put_components(canvas, alpha, ink, x, y, "letter")
+    # The amount box: a printed currency sign, then the written amount.
+    for _ in range(8):
+        if _printed(canvas, "₹", face(), points=14, x_mm=148, baseline_mm=44, rng=rng):
+            break
+    amount = random_amount_text(rng).lstrip("₹$€£")
+    field = _handwritten_field(
+        canvas, "amount", amount, pick, x_mm=156, baseline_mm=44.0,
+        height_mm=rng.uniform(4.5, 7.0), ink=hand_ink, rng=rng, fonts=fonts_for_signs,
+    )  # fmt: skip
+    if field is not None:
+        fields.append(field)
+    signature = draw_scribble(canvas.mm(7), canvas.mm(0.45), rng)
+    alpha = canvas.layer(hand_ink)
+    _put_components(canvas, alpha, signature, canvas.mm(150), canvas.mm(62), "other")
+
+    page = make_paper(canvas.shape, px_per_mm=px_per_mm, rng=rng, tinted=True)
+    for alpha, colour in canvas.layers:
+        page = compose_ink(page, alpha, colour)
+    image = degrade_scan(
+        page,
+        px_per_mm=px_per_mm,
+        rng=rng,
+        blur=rng.uniform(0.3, 0.5) * px_per_mm / 11.8 + 0.2,
+        noise=rng.uniform(1.0, 5.0),
+        specks=int(rng.integers(0, 20)),
+        colour=rng.random() < 0.7,
+        jpeg_quality=int(rng.integers(70, 95)) if rng.random() < 0.4 else None,
+        bitonal=False,
+    )
+    fields.sort(key=lambda f: (f.box[1] // canvas.mm(8), f.box[0]))
+    return MixedPage(image=image, dpi=dpi, fields=tuple(fields), glyphs=tuple(canvas.glyphs))
+
+
+def _put_components(
+    canvas: _Canvas, alpha: np.ndarray, ink: np.ndarray, x: int, y: int, kind: GlyphKind
+) -> None:
+    """Lay ink and record each connected piece of it as one truth glyph."""
+    canvas.put(alpha, ink, x, y)
+    n, _, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        cx, cy, w, h, _ = (int(v) for v in stats[i])
+        canvas.glyphs.append(TruthGlyph(box=(x + cx, y + cy, w, h), kind=kind, char=""))
+
+
+def cut_amount_strip(page: MixedPage, rng: np.random.Generator) -> MixedPage:
+    """The amount field cut out with a small margin, as a JPEG strip without dpi.
+
+    Raises
+    ------
+    ValueError
+        The page has no amount field.
+    """
+    amounts = [f for f in page.fields if f.name == "amount"]
+    if not amounts:
+        raise ValueError("the page has no amount field to cut out")
+    field = amounts[0]
+    x, y, w, h = field.box
+    margin_x, margin_y = int(h * rng.uniform(0.3, 1.2)), int(h * rng.uniform(0.3, 0.8))
+    H, W = page.image.shape[:2]
+    x0, y0 = max(0, x - margin_x), max(0, y - margin_y)
+    x1, y1 = min(W, x + w + margin_x), min(H, y + h + margin_y)
+    image = page.image[y0:y1, x0:x1].copy()
+    glyphs = tuple(
+        replace(g, box=(g.box[0] - x0, g.box[1] - y0, g.box[2], g.box[3]))
+        for g in page.glyphs
+        if g.box[0] >= x0
+        and g.box[1] >= y0
+        and g.box[0] + g.box[2] <= x1
+        and g.box[1] + g.box[3] <= y1
+    )
+    moved = replace(field, box=(x - x0, y - y0, w, h))
+    return MixedPage(image=image, dpi=None, fields=(moved,), glyphs=glyphs)

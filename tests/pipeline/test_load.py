@@ -1,0 +1,124 @@
+"""Decoding scans: formats, resolution, limits, and broken files."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitd.errors import InputError, InputLimitError
+from digitd.pipeline.load import load_pages
+
+
+def _page(h: int = 120, w: int = 90) -> np.ndarray:
+    img = np.full((h, w), 235, np.uint8)
+    img[30:90, 40:46] = 20
+    return img
+
+
+def _encode(img: Image.Image | list[Image.Image], fmt: str, **kw: object) -> bytes:
+    buf = io.BytesIO()
+    if isinstance(img, list):
+        img[0].save(buf, format=fmt, save_all=True, append_images=img[1:], **kw)
+    else:
+        img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "BMP", "JPEG", "TIFF"])
+def test_grey_formats_decode_with_their_dpi(fmt: str) -> None:
+    data = _encode(Image.fromarray(_page()), fmt, dpi=(300, 300))
+    (page,) = load_pages(data)
+    assert page.index == 1
+    assert page.image.shape == (120, 90)
+    assert page.image.dtype == np.uint8
+    assert page.dpi == pytest.approx(300, abs=1)
+    assert page.image[60, 42] < 80 and page.image[10, 10] > 200
+
+
+def test_a_file_without_dpi_says_so() -> None:
+    (page,) = load_pages(_encode(Image.fromarray(_page()), "PNG"))
+    assert page.dpi is None
+
+
+def test_bitonal_multipage_g4_tiff_gives_every_page() -> None:
+    frames = [Image.fromarray(_page() > 128).convert("1") for _ in range(3)]
+    data = _encode(frames, "TIFF", compression="group4", dpi=(200, 200))
+    pages = load_pages(data)
+    assert [p.index for p in pages] == [1, 2, 3]
+    assert all(p.dpi == pytest.approx(200, abs=1) for p in pages)
+    assert set(np.unique(pages[0].image)) == {0, 255}
+
+
+def test_colour_stays_colour_and_grey_in_rgb_becomes_grey() -> None:
+    rgb = np.dstack([_page()] * 3)
+    rgb[30:90, 40:46] = (20, 30, 140)
+    (colour,) = load_pages(_encode(Image.fromarray(rgb), "PNG"))
+    assert colour.image.shape == (120, 90, 3)
+    (grey,) = load_pages(_encode(Image.fromarray(np.dstack([_page()] * 3)), "PNG"))
+    assert grey.image.shape == (120, 90)
+
+
+def test_transparent_png_lies_on_white_paper() -> None:
+    rgba = np.zeros((50, 40, 4), np.uint8)
+    rgba[20:30, 10:30] = (0, 0, 0, 255)
+    (page,) = load_pages(_encode(Image.fromarray(rgba), "PNG"))
+    assert page.image[0, 0] == 255 and page.image[25, 20] == 0
+
+
+def test_sixteen_bit_scan_is_scaled_not_clipped() -> None:
+    img = (_page().astype(np.uint16) * 257).astype(np.uint16)
+    (page,) = load_pages(_encode(Image.fromarray(img), "PNG"))
+    assert page.image[10, 10] == pytest.approx(235, abs=2)
+    assert page.image[60, 42] == pytest.approx(20, abs=2)
+
+
+def test_pdf_of_a_scan_renders_at_the_scan_resolution() -> None:
+    data = _encode(Image.fromarray(_page(600, 450)), "PDF", resolution=200.0)
+    (page,) = load_pages(data, pdf_dpi=72)
+    assert page.dpi == pytest.approx(200, rel=0.02)
+    assert page.image.shape[:2] == pytest.approx((600, 450), abs=3)
+    assert page.image.min() < 80
+
+
+def test_limits_are_checked_before_decoding() -> None:
+    big = _encode(Image.fromarray(np.full((400, 400), 255, np.uint8)), "PNG")
+    with pytest.raises(InputLimitError, match="max_pixels=10000"):
+        load_pages(big, max_pixels=10_000)
+    frames = [Image.fromarray(_page()) for _ in range(3)]
+    with pytest.raises(InputLimitError, match="max_pages=2"):
+        load_pages(_encode(frames, "TIFF"), max_pages=2)
+    pdf = _encode([Image.fromarray(_page()) for _ in range(3)], "PDF", resolution=100.0)
+    with pytest.raises(InputLimitError, match="max_pages=2"):
+        load_pages(pdf, max_pages=2)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, not an image", "not an image"),
+        (b"%PDF-1.4 garbage", "PDF"),
+    ],
+)
+def test_unreadable_input_is_an_input_error(data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_pages(data)
+
+
+def test_truncated_png_is_an_input_error() -> None:
+    data = _encode(
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200), np.uint8)), "PNG"
+    )
+    with pytest.raises(InputError, match=r"truncated|corrupt"):
+        load_pages(data[: len(data) // 2])
+
+
+def test_a_phone_jpeg_is_turned_upright_by_its_exif_orientation() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: rotate 90 degrees clockwise to view
+    data = _encode(Image.fromarray(_page(120, 90)), "JPEG", exif=exif)
+    (page,) = load_pages(data)
+    assert page.image.shape == (90, 120)

