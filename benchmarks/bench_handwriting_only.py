@@ -116,12 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="joblib file of a marks classifier (what train_mark_classifier returns) to use",
     )
+    parser.add_argument(
+        "--without-marks",
+        action="store_true",
+        help="read every mark the recognizer accepts (the baseline before issue 5)",
+    )
     args = parser.parse_args(argv)
 
     model = load_model(args.model)
     if args.marks is not None:
         model = replace(model, extras={**model.extras, "marks": joblib.load(args.marks)})
-    if "marks" not in model.extras:
+    if args.without_marks:
+        model = replace(model, extras={k: v for k, v in model.extras.items() if k != "marks"})
+    elif "marks" not in model.extras:
         print("model has no marks classifier: training one on MNIST training digits ...")
         train_images, _ = _mnist(args.mnist, "train")
         t0 = time.perf_counter()

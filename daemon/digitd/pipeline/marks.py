@@ -35,6 +35,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from digitd.errors import ModelError
 
@@ -133,9 +134,9 @@ class MarkParams:
         other marks (letters, signatures, blots), pooled with its group's
         like the print probability, exceeds this.
     max_other_fraction : float
-        A group in which more than this fraction of the non-separator marks
-        lean towards not being digits (probability above one half) is dropped
-        whole.
+        A group (with the fields continuing it on its line) whose
+        non-separator marks are on average more likely than this not to be
+        digits is dropped whole.
     """
 
     print_threshold: float = 0.5
@@ -553,7 +554,10 @@ def classify_marks(
         empty = np.zeros(0, object)
         return Marks(np.zeros(0, "<U9"), empty, empty.copy(), np.zeros(0, np.float32))
     estimator = classifier["estimator"]
-    probs = estimator.predict_proba(features)
+    # One thread: a page has few marks, and per-tree thread start-up would
+    # cost more than the trees (workers already use every core).
+    with threadpool_limits(limits=1):
+        probs = estimator.predict_proba(features)
     classes = [str(c) for c in estimator.classes_]
     p = {k: probs[:, classes.index(k)] if k in classes else np.zeros(n) for k in MARK_KINDS}
     p_other = np.where(rejected, 1.0, p["other"])
@@ -569,17 +573,17 @@ def classify_marks(
     labels = kinds.astype(object)
     is_sep = kinds == "separator"
     if is_sep.any() and "separators" in classifier:
-        labels[is_sep] = classifier["separators"].predict(features[is_sep]).astype(str)
+        with threadpool_limits(limits=1):
+            labels[is_sep] = classifier["separators"].predict(features[is_sep]).astype(str)
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
     digit_like = np.isin(kinds, ("hand", "printed"))
     pooled = _pool(own, context, digit_like, params)
     kinds[digit_like] = np.where(pooled[digit_like] > params.print_threshold, "printed", "hand")
 
-    leaning_other = p_other > 0.5
     for g in np.unique(context):
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
-        if len(idx) >= 2 and leaning_other[idx].mean() > params.max_other_fraction:
+        if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
 
     text = np.array(

@@ -56,8 +56,8 @@ class RecognitionParams:
         A digit is printed when its pooled print probability (its own and its
         field's) exceeds this.
     max_other_fraction : float
-        A field in which more than this fraction of marks look like letters or
-        scribbles is dropped whole.
+        A field (with its neighbours on the line) whose marks are on average
+        more likely than this to be letters or scribbles is dropped whole.
     """
 
     review_threshold: float = 0.95

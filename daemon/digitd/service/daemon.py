@@ -458,6 +458,7 @@ class Daemon:
             return
         self._queued_paths.add(ready.path)
         heapq.heappush(self._queue, _Queued(ready.mtime_ns, ready.path, ready, not_before, tries))
+        log.debug("queued", source=str(relative_to_inbox(ready.path, self.folders.inbox)))
 
     def _dispatch_ready(self, now: float) -> None:
         assert self._pool is not None
