@@ -93,7 +93,7 @@ def test_pages_of_print_and_lines_only_yield_almost_nothing(
     rng = np.random.default_rng(5)
     phantoms = 0
     for make in (make_cheque, make_form):
-        page = make(bank, rng, style=ScanStyle(skew_degrees=-2.0), handwriting=False)
+        page = make(bank, rng, style=ScanStyle(dpi=200, skew_degrees=-2.0), handwriting=False)
         phantoms += len(_read(_file(page, "PNG"), model))
     assert phantoms <= 4
 

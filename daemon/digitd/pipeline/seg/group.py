@@ -11,6 +11,10 @@ from digitd.pipeline.seg.components import label_components
 
 __all__ = ["Marks", "find_marks", "group_fields", "join_fragments"]
 
+# Pages with more marks than this (photographs, noise) skip the pairwise joins,
+# whose memory grows with the square of the count.
+_MAX_PAIRWISE = 2500
+
 
 @dataclass(frozen=True, slots=True)
 class Marks:
@@ -175,7 +179,7 @@ def _join_overlapping(marks: Marks, *, px_per_mm: float, min_height_mm: float) -
     boxes = marks.boxes
     min_h = min_height_mm * px_per_mm
     parts = np.flatnonzero(boxes[:, 3] >= 0.25 * min_h)
-    if len(parts) < 2:
+    if len(parts) < 2 or len(parts) > _MAX_PAIRWISE:
         return marks
     b = boxes[parts]
     x0, x1 = b[:, 0], b[:, 0] + b[:, 2]
@@ -226,7 +230,7 @@ def join_fragments(
     gap = max_gap_mm * px_per_mm
     big = np.flatnonzero(boxes[:, 3] >= min_h)
     small = np.flatnonzero((boxes[:, 3] < min_h) & (boxes[:, 3] >= 0.1 * min_h))
-    if len(big) == 0 or len(small) == 0:
+    if len(big) == 0 or len(small) == 0 or len(big) * len(small) > _MAX_PAIRWISE**2:
         return marks
     b, s = boxes[big], boxes[small]
     sx0, sx1 = s[:, 0, None], (s[:, 0] + s[:, 2])[:, None]
