@@ -191,12 +191,16 @@ def main() -> None:
         proc.wait(60)
         shutil.rmtree(root, ignore_errors=True)
 
+    load = os.getloadavg()
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     size_kb = statistics.mean(len(b) for b in burst) / 1024
     print()
     print(
         f"digitd daemon benchmark: {args.workers} workers, {os.cpu_count()} CPUs, "
         f"cheques 1800x800 at 300 dpi (PNG, {size_kb:.0f} kB average)"
+    )
+    print(
+        f"load average during the run (1/5/15 min): {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
     )
     print(f"{'measure':<44}{'value':>12}")
     print("-" * 56)

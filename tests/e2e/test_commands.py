@@ -104,3 +104,22 @@ def test_systemd_hears_ready_watchdog_status_and_stopping(make_daemon, tmp_path:
     finally:
         sock.close()
     assert sum("WATCHDOG=1" in m for m in messages) >= 1
+
+
+def test_a_second_daemon_on_the_same_state_dir_is_refused(make_daemon, tmp_path: Path) -> None:
+    first = make_daemon().start()
+    second = make_daemon(root=tmp_path)
+    second.start(wait_ready=False)
+    assert second.wait_exit(60) == 1
+    time.sleep(0.2)  # the reader thread takes the last lines
+    assert any("in use by another digitd" in line for line in second.other_lines)
+    assert first.proc is not None and first.proc.poll() is None
+
+
+def test_polling_mode_takes_files_once_they_are_stable(make_daemon) -> None:
+    daemon = make_daemon({"watch": {"polling": True, "poll_interval_seconds": 0.2}}).start()
+    assert daemon.find("ready")[-1]["polling"] is True
+    data = page_png(1500)
+    drop(daemon.inbox / "polled.png", data)
+    wait_settled(daemon.root, {"polled.png": data})
+    assert check_outbox(daemon.root / "outbox")[sha256(data)]["status"] == "ok"

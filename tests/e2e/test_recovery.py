@@ -124,18 +124,27 @@ def test_restart_after_a_crash_at_every_step(tmp_path: Path, model) -> None:
         _crash_after(step, tmp_path, name, data, model)
     failing = b"\x89PNG truncated"
     _failing_crash(tmp_path, "failing.png", failing)
+    poison = page_png(1399)  # a document the daemon died on three times already
+    drop(tmp_path / "inbox" / "poison.png", poison)
+    with Ledger(tmp_path / "state" / LEDGER_NAME) as ledger:
+        for _ in range(3):  # retry.max_attempts in the harness
+            ledger.start(sha256(poison), "poison.png", "poison")
     daemon.start()
     try:
-        all_inputs = {**inputs, "failing.png": failing}
+        all_inputs = {**inputs, "failing.png": failing, "poison.png": poison}
         wait_settled(tmp_path, all_inputs)
         where = check_accounted(tmp_path, all_inputs)
         assert where["failing.png"] == tmp_path / "failed" / "failing.png"
         assert (tmp_path / "failed" / "failing.error.json").exists()
+        assert where["poison.png"] == tmp_path / "failed" / "poison.png"
+        report = (tmp_path / "failed" / "poison.error.json").read_text()
+        assert "gave up after 3 attempts" in report
         for name in inputs:
             assert where[name] == tmp_path / "archive" / name
         results = check_outbox(tmp_path / "outbox")
         rows = _rollup(tmp_path).read_text().splitlines()
         assert rows.count(rows[0]) == 1  # one header
+        assert results[sha256(poison)]["status"] == "failed"
         for name, data in inputs.items():
             doc = results[sha256(data)]
             assert doc["_path"].name == name.replace(".png", ".json")
@@ -143,7 +152,7 @@ def test_restart_after_a_crash_at_every_step(tmp_path: Path, model) -> None:
             assert sum(sha256(data) in r for r in rows) == fields, f"rollup rows of {name}"
         for source in ("started.png", "outputs.png", "torn-rollup.png"):
             daemon.wait_event("document", source=source)  # logged just after the move
-        reprocessed = {e["source"] for e in daemon.find("document")}
+        reprocessed = {e["source"] for e in daemon.find("document", status="ok")}
         assert reprocessed == {"started.png", "outputs.png", "torn-rollup.png"}
         recovered = {e["source"] for e in daemon.find("recovered")}
         assert recovered == {"rollup.png", "written.png", "moved.png", "failing.png"}

@@ -138,8 +138,9 @@ def test_file_deleted_while_queued(daemon: Daemon) -> None:
         drop(daemon.inbox / name, data)
     victim = page_png(3100)
     drop(daemon.inbox / "victim.png", victim)
-    time.sleep(0.4)  # noticed and settled, but behind the burst on 2 workers
+    daemon.wait_event("queued", source="victim.png", timeout=30)  # newest: last in line
     (daemon.inbox / "victim.png").unlink()
+    daemon.wait_event("vanished", source="victim.png", timeout=30)
     _settle_and_check(daemon, burst)
     assert locations(daemon.root, sha256(victim)) == []
     assert not (daemon.root / "failed" / "victim.error.json").exists()

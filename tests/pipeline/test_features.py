@@ -64,3 +64,21 @@ def test_soft_bins_agree_with_hard_bins_at_a_bin_centre_and_split_elsewhere() ->
     first_cell = soft[1, centre][:9]  # its first cell's nine orientation bins
     assert first_cell[0] == pytest.approx(first_cell[1], rel=0.05)
     assert first_cell[0] > 0 and first_cell[2:].sum() < 1e-6
+
+
+def test_second_cell_appends_the_coarse_hog_of_the_same_images() -> None:
+    rng = np.random.default_rng(2)
+    images = rng.random((3, 28, 28)).astype(np.float32)
+    fine = HogParams()
+    both = extract_hog(images, HogParams(second_cell=7))
+    assert both.shape == (3, hog_length((28, 28), HogParams(second_cell=7)))
+    np.testing.assert_allclose(both[:, :2025], extract_hog(images, fine), atol=1e-6)
+    for image, row in zip(images, both, strict=True):
+        expected = hog(
+            image.astype(np.float64),
+            orientations=9,
+            pixels_per_cell=(7, 7),
+            cells_per_block=(2, 2),
+            block_norm="L1-sqrt",
+        )
+        np.testing.assert_allclose(row[2025:], expected, atol=1e-5)

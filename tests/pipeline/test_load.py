@@ -114,3 +114,11 @@ def test_truncated_png_is_an_input_error() -> None:
     )
     with pytest.raises(InputError, match=r"truncated|corrupt"):
         load_pages(data[: len(data) // 2])
+
+
+def test_a_phone_jpeg_is_turned_upright_by_its_exif_orientation() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: rotate 90 degrees clockwise to view
+    data = _encode(Image.fromarray(_page(120, 90)), "JPEG", exif=exif)
+    (page,) = load_pages(data)
+    assert page.image.shape == (90, 120)

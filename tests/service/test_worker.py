@@ -103,3 +103,19 @@ def test_sources_in_subfolders_keep_only_their_name_in_the_result(
 ) -> None:
     outcome = process_job(_job(page, source="branch/a.png", stem="a"), model, _settings())
     assert json.loads(dict(outcome.files)["a.json"])["source"] == "a.png"
+
+
+def test_each_page_of_a_tiff_gets_its_annotated_image(model: Model, page: bytes) -> None:
+    import io
+
+    from PIL import Image
+
+    frame = Image.open(io.BytesIO(page))
+    buf = io.BytesIO()
+    frame.save(buf, format="TIFF", save_all=True, append_images=[frame.copy()])
+    outcome = process_job(_job(buf.getvalue(), source="two.tif", stem="two"), model, _settings())
+    assert outcome.status == "ok", outcome.error
+    names = [name for name, _ in outcome.files]
+    assert names == ["two.annotated.png", "two.p2.annotated.png", "two.csv", "two.json"]
+    doc = json.loads(dict(outcome.files)["two.json"])
+    assert [p["annotated"] for p in doc["pages"]] == ["two.annotated.png", "two.p2.annotated.png"]

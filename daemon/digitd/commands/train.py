@@ -205,6 +205,7 @@ def _run_train(args: argparse.Namespace) -> int:
             "hog_block": params.hog.block,
             "hog_block_norm": params.hog.block_norm,
             "hog_soft_bins": params.hog.soft_bins,
+            "hog_second_cell": params.hog.second_cell,
             "pca_dims": params.dims,
         },
         "k": params.k,

@@ -99,7 +99,7 @@ class Model:
         return len(self.classes)
 
 
-_HOG_KEYS = ("orientations", "cell", "block", "block_norm", "soft_bins")
+_HOG_KEYS = ("orientations", "cell", "block", "block_norm", "soft_bins", "second_cell")
 
 
 def quantize_reference(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 DIGIT_CLASSES = tuple("0123456789")
+_PCA_SAMPLE = 12000  # samples the projection is fitted on
 Progress = Callable[[int], None]
 
 
@@ -284,8 +285,9 @@ def _fit_projection(
 
     dims = min(dims, len(features))
     rng = np.random.default_rng(seed)
-    sample = features[rng.permutation(len(features))[:30000]]
-    pca = PCA(n_components=dims, random_state=seed).fit(sample)
+    sample = features[rng.permutation(len(features))[:_PCA_SAMPLE]]
+    pca = PCA(n_components=dims, svd_solver="randomized", iterated_power=3, random_state=seed)
+    pca.fit(sample)
     return pca.mean_.astype(np.float32), pca.components_.T.astype(np.float32)
 
 
@@ -316,7 +318,7 @@ def _with_reference(
     from sklearn.cluster import MiniBatchKMeans
 
     kmeans = MiniBatchKMeans(
-        n_clusters=clusters, random_state=params.seed, n_init=3, batch_size=4096
+        n_clusters=clusters, random_state=params.seed, n_init=1, batch_size=4096
     ).fit(vectors)
     centroids = kmeans.cluster_centers_.astype(np.float32)
     cluster = _nearest_centroid(vectors, centroids)

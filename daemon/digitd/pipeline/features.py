@@ -37,6 +37,9 @@ class HogParams:
     soft_bins : bool
         Share each gradient between the two nearest orientation bins
         (linear interpolation) instead of scikit-image's hard binning.
+    second_cell : int
+        When not 0, also append a second, coarser HOG from the same
+        gradients: square cells of this many pixels in blocks of 2x2 cells.
     """
 
     orientations: int = 9
@@ -44,13 +47,19 @@ class HogParams:
     block: int = 3
     block_norm: BlockNorm = "L1-sqrt"
     soft_bins: bool = False
+    second_cell: int = 0
 
 
 def hog_length(shape: tuple[int, int], params: HogParams) -> int:
     """Length of the HOG vector of one image of ``shape``."""
     cells_y, cells_x = shape[0] // params.cell, shape[1] // params.cell
     blocks = max(cells_y - params.block + 1, 0) * max(cells_x - params.block + 1, 0)
-    return blocks * params.block**2 * params.orientations
+    length = blocks * params.block**2 * params.orientations
+    if params.second_cell:
+        coarse_y, coarse_x = shape[0] // params.second_cell, shape[1] // params.second_cell
+        coarse_blocks = max(coarse_y - 1, 0) * max(coarse_x - 1, 0)
+        length += coarse_blocks * 4 * params.orientations
+    return length
 
 
 def extract_hog(digits: np.ndarray, params: HogParams | None = None) -> np.ndarray:
@@ -95,33 +104,59 @@ def extract_hog(digits: np.ndarray, params: HogParams | None = None) -> np.ndarr
         return np.zeros((0, hog_length((h, w), params)), dtype=np.float32)
     g_row = np.zeros_like(digits)
     g_col = np.zeros_like(digits)
-    g_row[:, 1:-1, :] = digits[:, 2:, :] - digits[:, :-2, :]
-    g_col[:, :, 1:-1] = digits[:, :, 2:] - digits[:, :, :-2]
+    np.subtract(digits[:, 2:, :], digits[:, :-2, :], out=g_row[:, 1:-1, :])
+    np.subtract(digits[:, :, 2:], digits[:, :, :-2], out=g_col[:, :, 1:-1])
     magnitude = np.hypot(g_row, g_col)
-    angle = np.rad2deg(np.arctan2(g_row, g_col)) % 180.0
+    # Orientation in bin units, 0 <= position < nbins (0-180 degrees, unsigned).
+    position = np.arctan2(g_row, g_col)
+    position *= nbins / np.pi
+    position[position < 0] += nbins
+    position[position >= nbins] -= nbins  # exactly 180 degrees is 0
     if params.soft_bins:
-        position = angle * (nbins / 180.0) - 0.5
-        lower = np.floor(position)
-        upper_share = (position - lower).astype(np.float32)
-        lower_bin = lower.astype(np.intp) % nbins
-        bins = np.concatenate([lower_bin, (lower_bin + 1) % nbins])
-        magnitude = np.concatenate([magnitude * (1.0 - upper_share), magnitude * upper_share])
+        position -= 0.5
+        position[position < 0] += nbins
+        lower = np.minimum(position.astype(np.intp), nbins - 1)
+        upper_weight = magnitude * (position - lower)
+        upper = lower + 1
+        upper[upper == nbins] = 0
+        votes = [(lower, magnitude - upper_weight), (upper, upper_weight)]
     else:
-        bins = np.minimum((angle * (nbins / 180.0)).astype(np.intp), nbins - 1)
-    # Cell of every pixel; pixels beyond the last whole cell are dropped.
-    cell_y = np.minimum(np.arange(h) // c, cells_y)  # cells_y = "no cell"
+        votes = [(np.minimum(position.astype(np.intp), nbins - 1), magnitude)]
+    hist = _cell_histograms(votes, n, h, w, c, nbins)
+    features = _block_features(hist, b, params.block_norm)
+    if params.second_cell:
+        coarse = _cell_histograms(votes, n, h, w, params.second_cell, nbins)
+        features = np.hstack([features, _block_features(coarse, 2, params.block_norm)])
+    return features
+
+
+def _cell_histograms(
+    votes: list[tuple[np.ndarray, np.ndarray]], n: int, h: int, w: int, c: int, nbins: int
+) -> np.ndarray:
+    """(n, h // c, w // c, nbins) float32 mean magnitude per cell and orientation bin.
+
+    ``votes`` holds (bin, weight) pairs of (n, h, w) arrays, summed together.
+    """
+    cells_y, cells_x = h // c, w // c
+    # Slot of every pixel's cell in one flat histogram of all images; pixels
+    # beyond the last whole cell go to a spare "no cell" row and column.
+    cell_y = np.minimum(np.arange(h) // c, cells_y)
     cell_x = np.minimum(np.arange(w) // c, cells_x)
-    cell_of = (cell_y[:, None] * (cells_x + 1) + cell_x[None, :]).ravel()
+    cell_of = ((cell_y[:, None] * (cells_x + 1) + cell_x[None, :]) * nbins).astype(np.intp)
     n_slots = (cells_y + 1) * (cells_x + 1) * nbins
-    votes = len(bins) // n  # 1 or 2 stacks of votes
-    owner = np.tile(np.arange(n), votes)
-    slot = (cell_of[None, :] * nbins + bins.reshape(len(bins), -1)) + (owner * n_slots)[:, None]
-    hist = np.bincount(slot.ravel(), weights=magnitude.ravel(), minlength=n * n_slots)
+    base = (np.arange(n, dtype=np.intp) * n_slots)[:, None, None] + cell_of[None, :, :]
+    hist = np.zeros(n * n_slots)
+    for bins, weights in votes:
+        hist += np.bincount((base + bins).ravel(), weights.ravel(), minlength=n * n_slots)
     hist = hist.reshape(n, cells_y + 1, cells_x + 1, nbins)[:, :cells_y, :cells_x]
-    hist = (hist / (c * c)).astype(np.float32)
+    return (hist / (c * c)).astype(np.float32)
+
+
+def _block_features(hist: np.ndarray, b: int, method: BlockNorm) -> np.ndarray:
+    """Normalized overlapping b x b blocks of (n, cells_y, cells_x, nbins) cell histograms."""
     # (n, blocks_y, blocks_x, nbins, b, b) -> (n, blocks_y, blocks_x, b, b, nbins)
     blocks = sliding_window_view(hist, (b, b), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
-    return _normalize_blocks(blocks, params.block_norm).reshape(n, -1)
+    return _normalize_blocks(blocks, method).reshape(len(hist), -1)
 
 
 def _normalize_blocks(blocks: np.ndarray, method: BlockNorm) -> np.ndarray:

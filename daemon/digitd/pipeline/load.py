@@ -16,6 +16,7 @@ __all__ = ["Page", "load_pages"]
 Image.MAX_IMAGE_PIXELS = None
 
 _PDF_MAGIC = b"%PDF-"
+_EXIF_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,8 @@ def _dpi_of(img: Image.Image) -> float | None:
 
 def _to_array(img: Image.Image) -> np.ndarray:
     """Grey or RGB uint8 pixels: alpha laid on white, 16-bit scaled, EXIF rotation applied."""
-    img = ImageOps.exif_transpose(img)
+    if img.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        img = ImageOps.exif_transpose(img)
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         values = np.asarray(img, dtype=np.float64)
         top = float(values.max()) if values.size else 0.0
@@ -63,13 +65,14 @@ def _to_array(img: Image.Image) -> np.ndarray:
         white = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, img.convert("RGBA"))
     if img.mode in ("1", "L", "LA"):
-        return np.asarray(img.convert("L"), dtype=np.uint8).copy()
-    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+        grey = img if img.mode == "L" else img.convert("L")
+        return np.array(grey, dtype=np.uint8)
+    rgb = np.array(img if img.mode == "RGB" else img.convert("RGB"), dtype=np.uint8)
     # A colour file holding a grey scan is read as grey (a third of the work).
     sample = rgb[::7, ::7].astype(np.int16)
     if int(np.abs(sample - sample[:, :, :1]).max(initial=0)) <= 2:
-        return rgb[:, :, 0].copy()
-    return rgb.copy()
+        return np.ascontiguousarray(rgb[:, :, 0])
+    return rgb
 
 
 def _pdf_page_dpi(page: object, fallback: float) -> float:

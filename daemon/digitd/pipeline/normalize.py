@@ -35,6 +35,7 @@ _CENTRE = 14.5  # centre of mass target in edge coordinates (MNIST: pixel index 
 _MAX_SKEW = 1.0  # largest shear applied by deskew (|dx/dy|)
 _CHUNK_PIXELS = 1 << 22  # padded pixels per resampling batch
 _MAX_FLOOR = 0.4  # largest ink level taken for paper noise
+_DETAIL = 64  # crops at least twice this on their short side are averaged down first
 
 
 def normalize_digits(
@@ -160,6 +161,7 @@ def _stack_ink(crops: list[np.ndarray], h: int, w: int) -> np.ndarray:
             else:
                 ink[i, :ch, :cw] = 1.0 - crop.astype(np.float32) / 255.0
             valid[i, :ch, :cw] = True
+    ink, valid = _reduce_detail(ink, valid)
     paper = np.where(valid, ink, np.inf).min(axis=(1, 2))
     darkest = ink.max(axis=(1, 2))
     span = darkest - paper
@@ -181,6 +183,22 @@ def _stack_ink(crops: list[np.ndarray], h: int, w: int) -> np.ndarray:
     ink /= 1.0 - floor
     np.clip(ink, 0.0, 1.0, out=ink)
     return ink
+
+
+def _reduce_detail(ink: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average big crops down by a whole factor: a 20x20 box needs no 250-pixel detail."""
+    n, h, w = ink.shape
+    factor = min(h, w) // _DETAIL
+    if factor < 2:
+        return ink, valid
+    ph, pw = -h % factor, -w % factor
+    if ph or pw:
+        ink = np.pad(ink, ((0, 0), (0, ph), (0, pw)), mode="edge")
+        valid = np.pad(valid, ((0, 0), (0, ph), (0, pw)))
+    hh, ww = (h + ph) // factor, (w + pw) // factor
+    ink = ink.reshape(n, hh, factor, ww, factor).mean(axis=(2, 4), dtype=np.float32)
+    valid = valid.reshape(n, hh, factor, ww, factor).any(axis=(2, 4))
+    return ink, valid
 
 
 def _fit_box(ink: np.ndarray) -> np.ndarray:
@@ -294,14 +312,14 @@ def _adjust_stroke(images: np.ndarray, *, target: float) -> np.ndarray:
     has_ink = width > 0
     # One erosion or dilation with a cross changes the width by 2 pixels.
     steps = np.where(has_ink, np.clip((width - target) / 2.0, -3.0, 3.0), 0.0)
-    out = images
+    out = images.astype(np.float32, copy=True)
     for k in range(3):
-        thin = np.clip(steps - k, 0.0, 1.0)[:, None, None]
-        thick = np.clip(-steps - k, 0.0, 1.0)[:, None, None]
-        if not (thin.any() or thick.any()):
-            break
-        if thin.any():
-            out = out + thin * (_cross_filter(out, np.minimum) - out)
-        if thick.any():
-            out = out + thick * (_cross_filter(out, np.maximum) - out)
+        amount = np.clip(np.abs(steps) - k, 0.0, 1.0).astype(np.float32)
+        for sign, op in ((1.0, np.minimum), (-1.0, np.maximum)):
+            chosen = np.flatnonzero((np.sign(steps) == sign) & (amount > 0))
+            if len(chosen) == 0:
+                continue
+            part = out[chosen]
+            share = amount[chosen][:, None, None]
+            out[chosen] = part + share * (_cross_filter(part, op) - part)
     return out.astype(np.float32)

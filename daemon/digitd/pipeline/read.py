@@ -37,6 +37,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ReadParams:
+    """Everything that tunes reading: segmentation, recognition, and the templates."""
+
     segmentation: SegmentationParams = field(default_factory=SegmentationParams)
     recognition: RecognitionParams = field(default_factory=RecognitionParams)
     templates: tuple[Template, ...] = ()
@@ -44,6 +46,8 @@ class ReadParams:
 
 @dataclass(frozen=True, slots=True)
 class ReadOutcome:
+    """Page results of one document, and milliseconds spent per step (summed over pages)."""
+
     pages: tuple[PageResult, ...]
     timings_ms: dict[str, float]
 

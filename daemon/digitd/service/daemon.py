@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import structlog
 
@@ -43,7 +42,6 @@ from digitd.service.disposition import free_destination, move_file, write_error_
 from digitd.service.ledger import Ledger, LedgerRow, utc_now
 from digitd.service.outbox import (
     append_rollup,
-    check_rollup,
     choose_stem,
     fsync_dir,
     publish_files,
@@ -51,6 +49,7 @@ from digitd.service.outbox import (
     write_atomic,
 )
 from digitd.service.pool import Completion, WorkerPool
+from digitd.service.recovery import archive_destination, finish_interrupted, sha256_file
 from digitd.service.sdnotify import Notifier, watchdog_interval
 from digitd.service.stability import Hint, Ready, StabilityTracker
 from digitd.service.watcher import (
@@ -204,6 +203,9 @@ class Daemon:
             self._notifier.stopping()
             self._stop_components()
             self._notifier.close()
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None
         forced = self._stop_requests >= 2
         log.info("stopped", forced=forced, **self._counts)
         return 1 if forced else 0
@@ -214,7 +216,7 @@ class Daemon:
         check_environment(self.config)
         self.folders.create()
         if self._ledger is None:
-            self._ledger = Ledger(self.folders.state_dir / LEDGER_NAME)
+            self._ledger = Ledger(self.folders.state_dir / LEDGER_NAME, exclusive=True)
         for path in remove_orphan_temps(self.folders.outbox, recursive=True):
             log.info("removed_orphan_temp", path=str(path))
         self._recover()
@@ -456,6 +458,7 @@ class Daemon:
             return
         self._queued_paths.add(ready.path)
         heapq.heappush(self._queue, _Queued(ready.mtime_ns, ready.path, ready, not_before, tries))
+        log.debug("queued", source=str(relative_to_inbox(ready.path, self.folders.inbox)))
 
     def _dispatch_ready(self, now: float) -> None:
         assert self._pool is not None
@@ -554,7 +557,8 @@ class Daemon:
                 relative,
                 sha,
                 ready,
-                error=f"digitd stopped {row.attempts} times while reading this document",
+                error=f"gave up after {row.attempts} attempts that never finished (digitd "
+                "stopped or crashed while reading it, or its outputs could not be written)",
                 error_type="crash_loop",
                 attempts=row.attempts,
             )
@@ -663,7 +667,6 @@ class Daemon:
             error_type=outcome.error_kind or "internal",
             attempts=self._attempts(flight.sha256),
             stem=flight.stem,
-            model=None,
         )
 
     def _attempts(self, sha: str) -> int:
@@ -713,9 +716,8 @@ class Daemon:
     # -- disposition -------------------------------------------------------
 
     def _plan_ok_destination(self, relative: Path, sha: str) -> Path | None:
-        if self.config.disposition != "archive":
-            return None
-        return free_destination(self.folders.archive / relative.parent, relative.name, sha)
+        archive = self.folders.archive if self.config.disposition == "archive" else None
+        return archive_destination(archive, relative, sha)
 
     def _dispose_planned(self, ready: Ready, destination: Path | None) -> str:
         """Move, delete or keep the original after success; say where it went."""
@@ -755,7 +757,7 @@ class Daemon:
         relative = relative_to_inbox(path, self.folders.inbox)
         assert relative is not None
         try:
-            sha = _sha256_file(path)
+            sha = sha256_file(path)
         except OSError:
             sha = None
         if sha is None:
@@ -781,7 +783,6 @@ class Daemon:
         error_type: str,
         attempts: int,
         stem: str | None = None,
-        model: Any = None,
     ) -> None:
         """Send an original to failed/ with ``NAME.error.json``; write ``NAME.json`` (failed)."""
         assert self._ledger is not None
@@ -794,7 +795,7 @@ class Daemon:
         folder = self.folders.outbox / relative.parent
         folder.mkdir(parents=True, exist_ok=True)
         document = output.failed_document(
-            source=relative.name, sha256=sha, error=error, processed_at=utc_now(), model=model
+            source=relative.name, sha256=sha, error=error, processed_at=utc_now()
         )
         json_name = output.json_name(stem)
         outputs: list[str] = []
@@ -840,60 +841,29 @@ class Daemon:
     def _recover(self) -> None:
         """Finish documents a crash left between 'outputs durable' and 'original moved'."""
         assert self._ledger is not None
-        ledger = self._ledger
-        for row in ledger.in_state("processing"):
-            if row.rollup is not None and check_rollup(row.rollup):
-                # Outputs and rollup rows are durable; only the move is missing.
-                destination = self._plan_ok_destination(Path(row.source), row.sha256)
-                ledger.mark_written(
-                    row.sha256,
-                    outputs=list(row.outputs),
-                    destination=None if destination is None else str(destination),
-                    fields=row.fields or 0,
-                    timings=row.timings,
+        disposition = self.config.disposition
+        for item in finish_interrupted(
+            self._ledger,
+            inbox=self.folders.inbox,
+            archive=self.folders.archive if disposition == "archive" else None,
+            delete=disposition == "delete",
+        ):
+            if item.error is None:
+                log.info(
+                    "recovered",
+                    source=item.source,
+                    sha256=item.sha256,
+                    state=item.state,
+                    original=item.original,
                 )
-        for row in ledger.in_state("written", "failing"):
-            try:
-                self._recover_row(ledger.get(row.sha256) or row)
-            except OSError as exc:  # one stuck file must not keep the daemon from starting
+            else:
                 log.error(
                     "recovery_failed",
-                    source=row.source,
-                    sha256=row.sha256,
-                    error=str(exc),
+                    source=item.source,
+                    sha256=item.sha256,
+                    error=item.error,
                     note="left as it is; retried at the next start",
                 )
-
-    def _recover_row(self, row: LedgerRow) -> None:
-        assert self._ledger is not None
-        src = self.folders.inbox / row.source
-        dst = None if row.destination is None else Path(row.destination)
-        where = "already moved"
-        if src.is_file() and not src.is_symlink() and _sha256_file(src) == row.sha256:
-            if row.state == "failing" and dst is not None:
-                write_error_report(
-                    dst,
-                    source=row.source,
-                    sha256=row.sha256,
-                    error=row.error or "failed",
-                    error_type=row.error_type or "internal",
-                    attempts=row.attempts,
-                    at=utc_now(),
-                )
-            if dst is not None:
-                if dst.exists():
-                    dst = free_destination(dst.parent, src.name, row.sha256)
-                move_file(src, dst)
-                where = str(dst)
-            elif self.config.disposition == "delete" and row.state == "written":
-                src.unlink()
-                where = "deleted"
-            else:
-                where = "kept"
-        elif dst is None or not dst.exists():
-            where = "vanished"
-        self._ledger.finish(row.sha256)
-        log.info("recovered", source=row.source, sha256=row.sha256, state=row.state, original=where)
 
     # -- systemd -----------------------------------------------------------
 
@@ -931,11 +901,3 @@ def _read_nofollow(path: Path) -> tuple[bytes, os.stat_result]:
         return b"".join(chunks), st
     finally:
         os.close(fd)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -15,12 +15,16 @@ the destination recorded before the move. The database runs in WAL mode with
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from digitd.errors import DigitdError
 
 __all__ = ["STATES", "Ledger", "LedgerRow", "RollupIntent", "utc_now"]
 
@@ -120,15 +124,48 @@ def _row(r: sqlite3.Row) -> LedgerRow:
     )
 
 
+def _lock_exclusively(path: Path) -> int:
+    """Hold an exclusive lock on ``path`` for the life of the returned descriptor.
+
+    Raises
+    ------
+    DigitdError
+        Another process holds it (a second daemon on the same ``state_dir``).
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise DigitdError(
+            f"state_dir {str(path.parent)!r} is in use by another digitd (pid {holder}); "
+            "stop that one, or give this one its own state_dir"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
 class Ledger:
     """The ledger database at ``path`` (created with its folder if missing).
 
     Every method is one committed transaction. Not thread-safe: the daemon's
-    main loop is its only user.
+    main loop is its only user. ``exclusive=True`` (the daemon) also locks
+    the ledger against a second daemon on the same ``state_dir``.
+
+    Raises
+    ------
+    DigitdError
+        ``exclusive`` and another process holds the ledger.
     """
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, exclusive: bool = False) -> None:
         self.path = Path(path)
+        self._lock_fd: int | None = None
+        if exclusive:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = _lock_exclusively(self.path.with_name(self.path.name + ".lock"))
         if readonly:
             uri = f"{self.path.resolve().as_uri()}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10.0)
@@ -142,6 +179,9 @@ class Ledger:
 
     def close(self) -> None:
         self._db.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # drops the lock
+            self._lock_fd = None
 
     def __enter__(self) -> Ledger:
         return self

@@ -179,16 +179,16 @@ def process_job(job: Job, model: Model, settings: WorkerSettings) -> JobOutcome:
             os.getpid(),
         )
     except InputLimitError as exc:
-        return _failed(job, str(exc), "limit", info, t0)
+        return _failed(job, str(exc), "limit", t0)
     except InputError as exc:
-        return _failed(job, str(exc), "input", info, t0)
+        return _failed(job, str(exc), "input", t0)
     except ModelError as exc:
-        return _failed(job, str(exc), "model", info, t0)
+        return _failed(job, str(exc), "model", t0)
     except MemoryError:
-        return _failed(job, "out of memory while reading the document", "internal", info, t0)
+        return _failed(job, "out of memory while reading the document", "internal", t0)
     except Exception as exc:  # a bug must fail one document, not the worker
         detail = "".join(traceback.format_exception_only(exc)).strip()
-        return _failed(job, f"internal error: {detail}", "internal", info, t0)
+        return _failed(job, f"internal error: {detail}", "internal", t0)
 
 
 def _with_annotated(result: PageResult, annotated: str | None) -> PageResult:
@@ -203,7 +203,7 @@ def _with_annotated(result: PageResult, annotated: str | None) -> PageResult:
     )
 
 
-def _failed(job: Job, error: str, kind: ErrorKind, info: ModelInfo, t0: float) -> JobOutcome:
+def _failed(job: Job, error: str, kind: ErrorKind, t0: float) -> JobOutcome:
     timings = {"total": (time.perf_counter() - t0) * 1000.0}
     return JobOutcome(job.job_id, "failed", error, kind, (), b"", 0, 0, timings, os.getpid())
 

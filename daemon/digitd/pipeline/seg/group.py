@@ -233,7 +233,10 @@ def join_fragments(
     bx0, bx1 = b[None, :, 0], (b[:, 0] + b[:, 2])[None, :]
     side_gap = np.maximum(bx0 - sx1, sx0 - bx1)
     s_cy = (s[:, 1] + s[:, 3] / 2.0)[:, None]
-    upper = (s_cy >= b[None, :, 1]) & (s_cy <= b[None, :, 1] + 0.6 * b[None, :, 3])
+    # From a little above the digit (the floating bar of a 5 or 7) to 60% down its height.
+    upper = (s_cy >= b[None, :, 1] - 0.3 * b[None, :, 3]) & (
+        s_cy <= b[None, :, 1] + 0.6 * b[None, :, 3]
+    )
     width = np.maximum(sx1, bx1) - np.minimum(sx0, bx0)
     fits = width <= 1.2 * b[None, :, 3]
     ok = (side_gap <= gap) & upper & fits

@@ -11,9 +11,9 @@ __all__ = ["Piece", "merge_pieces"]
 
 Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 
-# The joined piece must beat the weaker of the two by this much, and be read at least this well.
-_GAIN = 0.1
-_MIN_SCORE = 0.5
+# The joined piece must beat the pair (both read right) by this much, and be read this well.
+_GAIN = 0.05
+_MIN_SCORE = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +56,9 @@ def merge_pieces(
     """Join neighbours that are two pieces of one digit (a 4 or 5 drawn in two strokes).
 
     Only neighbours at most ``max_gap`` apart, of which one looks like a
-    fragment (short or narrow) and whose union is no wider than a digit, are
-    tried; they are joined when the recognizer reads the union clearly better
-    than the weaker piece.
+    fragment (short or narrow) and whose union is not much wider than tall, are
+    tried; they are joined when the recognizer's confidence in the union beats
+    its confidence in both pieces being digits (the product).
 
     Parameters
     ----------
@@ -88,7 +88,7 @@ def merge_pieces(
         if (
             gap <= max_gap
             and (_is_fragment(a, digit_height) or _is_fragment(b, digit_height))
-            and union.box[2] <= 0.95 * max(union.box[3], digit_height)
+            and union.box[2] <= 1.6 * max(union.box[3], digit_height)
         ):
             pairs.append(i)
             joined.append(union)
@@ -97,8 +97,9 @@ def merge_pieces(
     crops = [_image(p) for p in out] + [_image(p) for p in joined]
     scores = np.asarray(score_crops(crops), dtype=np.float64)
     alone, together = scores[: len(out)], scores[len(out) :]
+    # One digit read right against two digits both read right.
     gains = np.array(
-        [together[k] - min(alone[i], alone[i + 1]) for k, i in enumerate(pairs)], np.float64
+        [together[k] - alone[i] * alone[i + 1] for k, i in enumerate(pairs)], np.float64
     )
     taken: set[int] = set()
     replace: dict[int, Piece] = {}

@@ -101,8 +101,8 @@ def split_touching(
     """Cut a mark into single digits where it is too wide for one.
 
     A mark wider than ``split_ratio`` typical digit widths is tried at each
-    candidate cut; the recognizer's confidence in the two pieces (the lower
-    of the two) must beat its confidence in the whole mark. A mark more than
+    candidate cut; the recognizer's confidence in the two pieces (their
+    product) must beat its confidence in the whole mark. A mark more than
     twice as wide as a digit is cut at its best candidate regardless.
 
     Parameters
@@ -159,7 +159,7 @@ def split_touching(
         for left, right in pieces:
             crops += [_to_image(mask, left), _to_image(mask, right)]
         scores = np.asarray(score_crops(crops), dtype=np.float64)
-        pair = np.minimum(scores[1::2], scores[2::2])
+        pair = scores[1::2] * scores[2::2]  # both pieces read right
         k = int(np.argmax(pair))
         # The wider the mark, the less the recognizer's liking for it as one digit counts.
         excess = (width / digit_width - split_ratio) / (_FORCE_RATIO - split_ratio)
