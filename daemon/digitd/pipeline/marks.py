@@ -139,7 +139,7 @@ class MarkParams:
         digits is dropped whole.
     """
 
-    print_threshold: float = 0.5
+    print_threshold: float = 0.65
     line_weight: float = 0.6
     min_line_marks: int = 3
     line_reach: float = 2.5
@@ -578,7 +578,9 @@ def classify_marks(
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
     digit_like = np.isin(kinds, ("hand", "printed"))
-    pooled = _pool(own, context, digit_like, params)
+    # Print is a property of a field: pooled over the field alone, so a
+    # printed label does not make the handwriting beside it print.
+    pooled = _pool(own, groups, digit_like, params)
     kinds[digit_like] = np.where(pooled[digit_like] > params.print_threshold, "printed", "hand")
 
     for g in np.unique(context):
