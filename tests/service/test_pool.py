@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import signal
 import time
 
+import cv2
+import numpy as np
 import pytest
+from PIL import Image
 
 from digitd.config import SHIPPED_MODEL
 from digitd.errors import ModelError
@@ -68,11 +72,24 @@ def test_a_killed_worker_fails_only_its_document_and_is_replaced(page: bytes) ->
     assert pool.pids() == []
 
 
-def test_a_document_over_its_time_limit_is_cancelled(page: bytes) -> None:
+def _slow_document() -> bytes:
+    """Five A4 pages: seconds of work, far longer than any delay before the first poll."""
+    page = np.full((3508, 2480), 255, np.uint8)
+    for y in range(200, 3500, 300):
+        cv2.putText(page, "4071 2958", (100, y), cv2.FONT_HERSHEY_SIMPLEX, 3.0, 20, 9, cv2.LINE_AA)
+    frames = [Image.fromarray(page)] * 5
+    buf = io.BytesIO()
+    frames[0].save(
+        buf, format="TIFF", save_all=True, append_images=frames[1:], compression="tiff_lzw"
+    )
+    return buf.getvalue()
+
+
+def test_a_document_over_its_time_limit_is_cancelled() -> None:
     pool = WorkerPool(SETTINGS, 1, document_timeout_seconds=0.001)
     pool.start()
     try:
-        pid = pool.submit(_job(1, page))
+        pid = pool.submit(_job(1, _slow_document()))
         (done,) = _collect(pool, 1)
         assert done.outcome is None and done.kind == "timeout"
         assert "document_timeout_seconds" in done.failure
