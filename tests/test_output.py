@@ -23,7 +23,6 @@ from digitd.output import (
     CSV_COLUMNS,
     ROLLUP_COLUMNS,
     annotated_name,
-    document_stem,
     encode_csv,
     encode_error,
     encode_json,
@@ -35,7 +34,6 @@ from digitd.output import (
     format_timestamp,
     load_error_schema,
     load_result_schema,
-    output_names,
     rollup_name,
     with_annotated_names,
 )
@@ -304,29 +302,15 @@ def test_png_refuses_what_is_not_a_uint8_image() -> None:
 
 
 def test_names_of_outputs() -> None:
-    assert document_stem("cheque.png") == "cheque"
-    assert document_stem("a/b/scan.2026.TIF") == "a/b/scan.2026"
-    assert document_stem("cheque.png", sha256=SHA) == f"cheque-{SHA[:8]}"
     assert annotated_name("cheque", 1) == "cheque.annotated.png"
     assert annotated_name("cheque", 2) == "cheque.p2.annotated.png"
     assert error_name("cheque") == "cheque.error.json"
     assert rollup_name(date(2026, 11, 30)) == "results-2026-11-30.csv"
-    assert output_names("c", page_count=2) == (
-        "c.annotated.png",
-        "c.p2.annotated.png",
-        "c.csv",
-        "c.json",
-    )
-    assert output_names("c", page_count=2, annotated=False, csv=False) == ("c.json",)
 
 
 def test_names_refuse_nonsense() -> None:
     with pytest.raises(ValueError, match="page numbers start at 1"):
         annotated_name("c", 0)
-    with pytest.raises(ValueError, match="must name a file"):
-        document_stem("")
-    with pytest.raises(ValueError, match="hex digest"):
-        document_stem("c.png", sha256="ab")
 
 
 def test_timestamps_are_utc_with_z() -> None:

@@ -31,7 +31,6 @@ __all__ = [
     "ROLLUP_COLUMNS",
     "annotated_name",
     "csv_name",
-    "document_stem",
     "encode_csv",
     "encode_error",
     "encode_json",
@@ -44,7 +43,6 @@ __all__ = [
     "json_name",
     "load_error_schema",
     "load_result_schema",
-    "output_names",
     "rollup_name",
     "with_annotated_names",
 ]
@@ -71,40 +69,6 @@ ROLLUP_COLUMNS: tuple[str, ...] = (*CSV_COLUMNS, "sha256", "processed_at")
 
 
 # --- file names ---------------------------------------------------------------
-
-
-def document_stem(source: str, *, sha256: str | None = None) -> str:
-    """The stem of a document's output names.
-
-    Parameters
-    ----------
-    source : str
-        The input's name, optionally relative to the inbox with ``/`` between folders
-        (``"a/b/cheque 1.png"``); folders are kept so that a recursive inbox
-        is mirrored.
-    sha256 : str or None
-        Given when another input already owns the plain stem: the stem then
-        ends in ``-`` and the first 8 hex digits of this input's sha256.
-
-    Returns
-    -------
-    str
-        ``"a/b/cheque 1"`` or ``"a/b/cheque 1-1f2e3d4c"``.
-
-    Raises
-    ------
-    ValueError
-        ``source`` is empty or ``sha256`` is shorter than 8 characters.
-    """
-    path = PurePosixPath(source)
-    if not path.name:
-        raise ValueError(f"source must name a file, got {source!r}")
-    stem = str(path.with_suffix("")) if path.suffix else str(path)
-    if sha256 is None:
-        return stem
-    if len(sha256) < 8:
-        raise ValueError(f"sha256 must be a hex digest, got {sha256!r}")
-    return f"{stem}-{sha256[:8].lower()}"
 
 
 def json_name(stem: str) -> str:
@@ -138,24 +102,6 @@ def error_name(stem: str) -> str:
 def rollup_name(day: date) -> str:
     """``results-YYYY-MM-DD.csv``, the daily file each document's rows are appended to."""
     return f"results-{day.isoformat()}.csv"
-
-
-def output_names(
-    stem: str, *, page_count: int, json: bool = True, csv: bool = True, annotated: bool = True
-) -> tuple[str, ...]:
-    """Every outbox file of one document, in the order they should be written.
-
-    The JSON comes last, so that a consumer that waits for ``NAME.json`` finds
-    the CSV and images already in place.
-    """
-    names: list[str] = []
-    if annotated:
-        names.extend(annotated_name(stem, p) for p in range(1, page_count + 1))
-    if csv:
-        names.append(csv_name(stem))
-    if json:
-        names.append(json_name(stem))
-    return tuple(names)
 
 
 def with_annotated_names(result: DocumentResult, stem: str) -> DocumentResult:

@@ -26,7 +26,7 @@ from digitd.model.format import Model, load_model
 from digitd.pipeline.annotate import annotate_page
 from digitd.pipeline.load import load_pages
 from digitd.pipeline.read import ReadParams, read_pages
-from digitd.results import DocumentResult, ModelInfo, PageResult
+from digitd.results import DocumentResult, ModelInfo
 
 __all__ = [
     "ErrorKind",
@@ -134,15 +134,11 @@ def process_job(job: Job, model: Model, settings: WorkerSettings) -> JobOutcome:
         outcome = read_pages(pages, model, params=settings.params, source_name=name)
         t_read = time.perf_counter()
         files: list[tuple[str, bytes]] = []
-        page_results: list[PageResult] = []
-        for page, result in zip(pages, outcome.pages, strict=True):
-            annotated = None
-            if switches.annotated:
-                annotated = output.annotated_name(job.stem, result.page)
+        if switches.annotated:
+            for page, result in zip(pages, outcome.pages, strict=True):
                 image = annotate_page(page.image, result)
                 png = output.encode_png(image, dpi=page.dpi, compress_level=_PNG_LEVEL)
-                files.append((annotated, png))
-            page_results.append(_with_annotated(result, annotated))
+                files.append((output.annotated_name(job.stem, result.page), png))
         t_end = time.perf_counter()
         timings = {
             "load": (t_load - t0) * 1000.0,
@@ -157,9 +153,11 @@ def process_job(job: Job, model: Model, settings: WorkerSettings) -> JobOutcome:
             error=None,
             processed_at=output.format_timestamp(datetime.now(UTC)),
             model=info,
-            pages=tuple(page_results),
+            pages=outcome.pages,
             timings_ms=timings,
         )
+        if switches.annotated:
+            document = output.with_annotated_names(document, job.stem)
         if switches.csv:
             files.append((output.csv_name(job.stem), output.encode_csv(document)))
         if switches.json:
@@ -189,18 +187,6 @@ def process_job(job: Job, model: Model, settings: WorkerSettings) -> JobOutcome:
     except Exception as exc:  # a bug must fail one document, not the worker
         detail = "".join(traceback.format_exception_only(exc)).strip()
         return _failed(job, f"internal error: {detail}", "internal", t0)
-
-
-def _with_annotated(result: PageResult, annotated: str | None) -> PageResult:
-    return PageResult(
-        page=result.page,
-        width=result.width,
-        height=result.height,
-        dpi=result.dpi,
-        skew_degrees=result.skew_degrees,
-        fields=result.fields,
-        annotated=annotated,
-    )
 
 
 def _failed(job: Job, error: str, kind: ErrorKind, t0: float) -> JobOutcome:
