@@ -61,8 +61,8 @@ def _cpu_time(fn, repeats: int = 3) -> float:
     return _best_time(fn, repeats, clock=time.process_time)
 
 
-def _row(name: str, value: str, target: str, ok: bool | None) -> str:
-    mark = "" if ok is None else ("PASS" if ok else "FAIL")
+def _row(name: str, value: str, target: str, ok: bool | str | None) -> str:
+    mark = ok if isinstance(ok, str) else "" if ok is None else ("PASS" if ok else "FAIL")
     return f"| {name:<38} | {value:>14} | {target:>12} | {mark:<4} |"
 
 
@@ -139,7 +139,7 @@ def main() -> None:
     n = len(images)
 
     print(f"model {model.id} ({args.model.name}); MNIST test set, {n} digits; one core\n")
-    print(_row("measure", "value", "target", None).replace("    |", "ok   |"))
+    print(_row("measure", "value", "target", "ok"))
     print("|" + "-" * 40 + "|" + "-" * 16 + "|" + "-" * 14 + "|------|")
     print(_row("MNIST-test accuracy", f"{e.accuracy:.4f}", ">= 0.990", e.accuracy >= 0.99))
     print(
