@@ -208,6 +208,16 @@ def test_a_line_of_small_words_is_not_a_field() -> None:
     assert runs == []
 
 
+def test_digits_a_little_under_the_size_limit_do_not_make_a_field_text() -> None:
+    page = _blank(300, 900)
+    for k, h in enumerate((36, 30, 36, 30, 36)):  # zeros 3.4 mm and 2.9 mm tall
+        _zero(page, 100 + 45 * k, 150 - h, h=h, w=4)
+    runs = group_fields(
+        _marks(page).boxes, px_per_mm=PPM, min_height_mm=3, max_height_mm=16, field_gap_mm=6
+    )
+    assert [len(r) for r in runs] == [3]
+
+
 # --- touching digits ------------------------------------------------------------
 
 

@@ -14,6 +14,12 @@ __all__ = ["Marks", "find_marks", "group_fields", "join_fragments"]
 # Pages with more marks than this (photographs, noise) skip the pairwise joins,
 # whose memory grows with the square of the count.
 _MAX_PAIRWISE = 2500
+# Small marks under this share of a run's median height count as x-height letters.
+_LETTER_SHARE = 0.8
+# A mark of a run under this share of its tallest neighbour, and lower-topped, is an
+# x-height letter among capitals (printed x-heights are about 0.5 to 0.65 of the
+# capitals); handwritten digits of one field vary less than that.
+_X_HEIGHT_SHARE = 0.68
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +289,12 @@ def _rows(boxes: np.ndarray, order: np.ndarray) -> list[list[int]]:
 
 
 def _count_letters(
-    boxes: np.ndarray, run: list[int], small_cx: np.ndarray, small_cy: np.ndarray, reach: float
+    boxes: np.ndarray,
+    run: list[int],
+    small_cx: np.ndarray,
+    small_cy: np.ndarray,
+    small_h: np.ndarray,
+    reach: float,
 ) -> int:
     """How many marks in and around a run look like lower-case letters.
 
@@ -298,6 +309,9 @@ def _count_letters(
     y0 = members[:, 1].min()
     y1 = (members[:, 1] + members[:, 3]).max()
     inside = (small_cx >= x0) & (small_cx <= x1) & (small_cy >= y0) & (small_cy <= y1)
+    # x-height letters stand well under the capitals and digits beside them; a
+    # small digit written just under the size limit does not.
+    inside &= small_h < _LETTER_SHARE * float(np.median(members[:, 3]))
     count = int(inside.sum())
     if len(run) >= 3:
         heights = members[:, 3].astype(np.float64)
@@ -306,7 +320,7 @@ def _count_letters(
             near = slice(max(0, i - 2), i + 3)
             tallest = int(np.argmax(heights[near])) + near.start
             if (
-                heights[i] < 0.75 * heights[tallest]
+                heights[i] < _X_HEIGHT_SHARE * heights[tallest]
                 and tops[i] > tops[tallest] + 0.2 * heights[tallest]
             ):
                 count += 1
@@ -353,6 +367,7 @@ def group_fields(
     small = ~is_digit & (h < min_h) & (h >= 0.35 * min_h) & (boxes[:, 2] <= 1.5 * h)
     small_cx = boxes[small, 0] + boxes[small, 2] / 2.0
     small_cy = boxes[small, 1] + boxes[small, 3] / 2.0
+    small_h = boxes[small, 3]
     gap = field_gap_mm * px_per_mm
     fields: list[list[int]] = []
     for row in _rows(boxes, np.flatnonzero(is_digit)):
@@ -368,7 +383,8 @@ def group_fields(
                 current.append(i)
             right = max(right, boxes[i, 0] + boxes[i, 2])
         wordy = [
-            _count_letters(boxes, run, small_cx, small_cy, gap / 2.0) >= max(2, 0.5 * len(run))
+            _count_letters(boxes, run, small_cx, small_cy, small_h, gap / 2.0)
+            >= max(2, 0.5 * len(run))
             for run in runs
         ]
         spans = [(boxes[r, 0].min(), (boxes[r, 0] + boxes[r, 2]).max()) for r in runs]
