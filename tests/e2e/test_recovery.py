@@ -24,18 +24,18 @@ from daemon_harness import (
 )
 
 from digitd import output
-from digitd.config import SHIPPED_MODEL
+from digitd.config import SHIPPED_MODEL, OutputsConfig
 from digitd.model.format import load_model
 from digitd.pipeline.read import ReadParams
 from digitd.service.daemon import LEDGER_NAME
 from digitd.service.ledger import Ledger, RollupIntent
 from digitd.service.outbox import append_rollup, publish_files
-from digitd.service.worker import Job, OutputSwitches, WorkerSettings, process_job
+from digitd.service.worker import Job, WorkerSettings, process_job
 
 SETTINGS = WorkerSettings(
     model_path=SHIPPED_MODEL,
     params=ReadParams(),
-    outputs=OutputSwitches(),
+    outputs=OutputsConfig(),
     max_pixels=2_000_000,
     max_pages=5,
 )

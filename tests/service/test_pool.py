@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitd.config import SHIPPED_MODEL
+from digitd.config import SHIPPED_MODEL, OutputsConfig
 from digitd.errors import ModelError
 from digitd.pipeline.read import ReadParams
 from digitd.service.pool import Completion, WorkerPool
-from digitd.service.worker import Job, OutputSwitches, WorkerSettings
+from digitd.service.worker import Job, WorkerSettings
 
 SETTINGS = WorkerSettings(
     model_path=SHIPPED_MODEL,
     params=ReadParams(),
-    outputs=OutputSwitches(),
+    outputs=OutputsConfig(),
     max_pixels=10_000_000,
     max_pages=5,
 )
@@ -102,7 +102,7 @@ def test_a_missing_model_is_a_model_error_at_start(tmp_path) -> None:
     settings = WorkerSettings(
         model_path=tmp_path / "nope.joblib",
         params=ReadParams(),
-        outputs=OutputSwitches(),
+        outputs=OutputsConfig(),
         max_pixels=1,
         max_pages=1,
     )

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from digitd import output
-from digitd.config import SHIPPED_MODEL
+from digitd.config import SHIPPED_MODEL, OutputsConfig
 from digitd.model.format import Model, load_model
 from digitd.pipeline.read import ReadParams
-from digitd.service.worker import Job, OutputSwitches, WorkerSettings, process_job
+from digitd.service.worker import Job, WorkerSettings, process_job
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def _settings(**kw: object) -> WorkerSettings:
     base = dict(
         model_path=SHIPPED_MODEL,
         params=ReadParams(),
-        outputs=OutputSwitches(),
+        outputs=OutputsConfig(),
         max_pixels=10_000_000,
         max_pages=5,
     )
@@ -58,7 +58,7 @@ def test_a_page_yields_png_csv_json_in_that_order(model: Model, page: bytes) -> 
 
 
 def test_switched_off_outputs_are_not_made(model: Model, page: bytes) -> None:
-    switches = OutputSwitches(json=True, csv=False, annotated=False, rollup=False)
+    switches = OutputsConfig(json=True, csv=False, annotated=False, rollup=False)
     outcome = process_job(_job(page), model, _settings(outputs=switches))
     assert [name for name, _ in outcome.files] == ["cheque 1.json"]
     assert outcome.rollup_rows == b""

@@ -60,7 +60,7 @@ from digitd.service.watcher import (
     relative_to_inbox,
     scan_inbox,
 )
-from digitd.service.worker import Job, JobOutcome, OutputSwitches, WorkerSettings
+from digitd.service.worker import Job, JobOutcome, WorkerSettings
 
 __all__ = ["LEDGER_NAME", "Daemon", "Folders", "worker_settings"]
 
@@ -97,11 +97,10 @@ class Folders:
 
 def worker_settings(config: Config) -> WorkerSettings:
     """What each worker process needs from the configuration."""
-    o = config.outputs
     return WorkerSettings(
         model_path=model_path(config),
         params=read_params(config),
-        outputs=OutputSwitches(json=o.json, csv=o.csv, annotated=o.annotated, rollup=o.rollup),
+        outputs=config.outputs,
         max_pixels=config.limits.max_pixels,
         max_pages=config.limits.max_pages,
         pdf_dpi=config.load.pdf_dpi,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from digitd import output
+from digitd.config import OutputsConfig
 from digitd.errors import InputError, InputLimitError, ModelError
 from digitd.model.format import Model, load_model
 from digitd.pipeline.annotate import annotate_page
@@ -32,7 +33,6 @@ __all__ = [
     "ErrorKind",
     "Job",
     "JobOutcome",
-    "OutputSwitches",
     "WorkerSettings",
     "process_job",
     "worker_main",
@@ -47,22 +47,12 @@ _PNG_LEVEL = 1
 
 
 @dataclass(frozen=True, slots=True)
-class OutputSwitches:
-    """Which outputs to produce (the ``outputs:`` section)."""
-
-    json: bool = True
-    csv: bool = True
-    annotated: bool = True
-    rollup: bool = True
-
-
-@dataclass(frozen=True, slots=True)
 class WorkerSettings:
     """Everything a worker needs, fixed for its lifetime."""
 
     model_path: Path
     params: ReadParams
-    outputs: OutputSwitches
+    outputs: OutputsConfig
     max_pixels: int
     max_pages: int
     pdf_dpi: float = 300.0
