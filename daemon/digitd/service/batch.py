@@ -147,10 +147,7 @@ def _finish(completion: Completion, item: _Input, outbox: Path, config: Config) 
             "document",
             source=str(item.relative),
             sha256=job.sha256,
-            status="ok",
-            fields=outcome.fields,
-            pages=outcome.pages,
-            timings_ms={k: round(v, 1) for k, v in outcome.timings_ms.items()},
+            **outcome.summary(),
             outputs=[name for name, _ in outcome.files],
         )
         return True

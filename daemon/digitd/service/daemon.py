@@ -623,15 +623,8 @@ class Daemon:
     def _complete_one(self, completion: Completion, flight: _InFlight) -> None:
         outcome = completion.outcome
         if outcome is None:
-            self._fail_read(
-                flight.ready.path,
-                flight.relative,
-                flight.sha256,
-                flight.ready,
-                error=completion.failure or "unknown failure",
-                error_type=completion.kind or "crash",
-                attempts=self._attempts(flight.sha256),
-                stem=flight.stem,
+            self._fail_flight(
+                flight, completion.failure or "unknown failure", completion.kind or "crash"
             )
             return
         if outcome.status == "ok":
@@ -657,13 +650,16 @@ class Daemon:
             )
             return
         self._decode_retried.discard(key)
+        self._fail_flight(flight, outcome.error or "failed", outcome.error_kind or "internal")
+
+    def _fail_flight(self, flight: _InFlight, error: str, error_type: str) -> None:
         self._fail_read(
             flight.ready.path,
             flight.relative,
             flight.sha256,
             flight.ready,
-            error=outcome.error or "failed",
-            error_type=outcome.error_kind or "internal",
+            error=error,
+            error_type=error_type,
             attempts=self._attempts(flight.sha256),
             stem=flight.stem,
         )
@@ -702,10 +698,7 @@ class Daemon:
             "document",
             source=str(flight.relative),
             sha256=flight.sha256,
-            status="ok",
-            fields=outcome.fields,
-            pages=outcome.pages,
-            timings_ms={k: round(v, 1) for k, v in outcome.timings_ms.items()},
+            **outcome.summary(),
             seconds=round(time.monotonic() - flight.dispatched, 3),
             outputs=names,
             original=where,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from digitd import output
 from digitd.config import OutputsConfig
@@ -105,6 +105,15 @@ class JobOutcome:
     pages: int
     timings_ms: dict[str, float]
     worker_pid: int
+
+    def summary(self) -> dict[str, Any]:
+        """The outcome's part of a ``document`` log event."""
+        return {
+            "status": self.status,
+            "fields": self.fields,
+            "pages": self.pages,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
 
 
 def process_job(job: Job, model: Model, settings: WorkerSettings) -> JobOutcome:
