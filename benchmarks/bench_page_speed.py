@@ -13,7 +13,7 @@ Usage (from the repository root):
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_page_speed.py
         [--mnist DIR] [--model models/default.joblib] [--pages 5] [--repeat 5]
-        [--seed 1] [--cpu] [--cache DIR] [--profile cheque|form]
+        [--seed 1] [--format png|jpeg] [--cpu] [--cache DIR] [--profile cheque|form]
 
 On a machine shared with other work, ``--cpu`` times with the process's CPU
 clock instead of the wall clock (the pipeline is single-threaded, so on an
@@ -124,13 +124,15 @@ class StepClock:
             setattr(module, attr, self.wrap(getattr(module, attr), step))
 
 
-def encode(page: SynthPage) -> bytes:
-    """The page as a PNG with its dpi (TIFF G4 for bitonal pages)."""
+def encode(page: SynthPage, fmt: str) -> bytes:
+    """The page as a PNG or JPEG (quality 90) with its dpi (TIFF G4 for bitonal pages)."""
     buf = io.BytesIO()
     image = Image.fromarray(page.image)
     dpi = (page.dpi, page.dpi)
     if set(np.unique(page.image[::13, ::13])) <= {0, 255} and page.image.ndim == 2:
         image.convert("1").save(buf, format="TIFF", compression="group4", dpi=dpi)
+    elif fmt == "jpeg":
+        image.save(buf, format="JPEG", quality=90, dpi=dpi)
     else:
         image.save(buf, format="PNG", dpi=dpi)
     return buf.getvalue()
@@ -156,6 +158,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5, help="pages of each kind")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each page")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--format", choices=("png", "jpeg"), default="png", help="file format")
     parser.add_argument("--cpu", action="store_true", help="time with the CPU clock")
     parser.add_argument("--cache", type=Path, default=None, help="keep generated files here")
     parser.add_argument("--profile", choices=("cheque", "form"), default=None)
@@ -171,7 +174,8 @@ def main() -> None:
     clock.install()
 
     kinds = (("cheque", make_cheque), ("form", make_form))
-    cached = args.cache / f"pages-{args.seed}-{args.pages}.pickle" if args.cache else None
+    name = f"pages-{args.seed}-{args.pages}-{args.format}.pickle"
+    cached = args.cache / name if args.cache else None
     files: dict[str, list[bytes]] = {}
     if cached is not None and cached.exists():
         files = pickle.loads(cached.read_bytes())
@@ -182,7 +186,7 @@ def main() -> None:
                 skew = float(rng.uniform(-3.0, 3.0)) if i % 2 else 0.0
                 tinted = kind == "cheque" or i % 2 == 1
                 style = ScanStyle(dpi=300.0, skew_degrees=skew, tinted=tinted)
-                files[kind].append(encode(make(bank, rng, style=style)))
+                files[kind].append(encode(make(bank, rng, style=style), args.format))
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_bytes(pickle.dumps(files))
@@ -212,7 +216,8 @@ def main() -> None:
         }
 
     print(
-        f"model {args.model.name}; {args.pages} pages of each kind, {args.repeat} runs each; "
+        f"model {args.model.name}; {args.pages} {args.format.upper()} pages of each kind, "
+        f"{args.repeat} runs each; "
         f"seed {args.seed}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
         f"{'CPU' if args.cpu else 'wall'} clock"
     )
