@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digitd.pipeline.seg.components import label_components
+from digitd.pipeline.seg.components import ink_coordinates, label_components
 
 
 @pytest.mark.parametrize("density", [0.02, 0.3, 0.7])
@@ -40,3 +40,14 @@ def test_label_components_of_an_empty_mask() -> None:
     assert n == 1
     assert labels.shape == (5, 7) and not labels.any()
     assert stats.shape == (1, 5) and not stats.any()
+
+
+def test_ink_coordinates_are_those_of_np_nonzero() -> None:
+    rng = np.random.default_rng(5)
+    mask = (rng.random((40, 57)) < 0.1).astype(np.uint8) * 255
+    ys, xs = ink_coordinates(mask[::2, 1::3])  # a strided view as well
+    want_y, want_x = np.nonzero(mask[::2, 1::3])
+    np.testing.assert_array_equal(ys, want_y)
+    np.testing.assert_array_equal(xs, want_x)
+    ys, xs = ink_coordinates(np.zeros((4, 4), np.uint8))
+    assert len(ys) == len(xs) == 0

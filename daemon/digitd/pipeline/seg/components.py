@@ -5,7 +5,30 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["label_components"]
+__all__ = ["ink_coordinates", "label_components"]
+
+
+def ink_coordinates(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of a mask's foreground, in row-major order like ``np.nonzero``.
+
+    ``cv2.findNonZero`` finds them about four times faster than ``np.nonzero``
+    on a page that is mostly paper.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8 ndarray
+        Nonzero for foreground.
+
+    Returns
+    -------
+    ys, xs : (P,) int32 ndarray
+    """
+    points = cv2.findNonZero(np.ascontiguousarray(mask))
+    if points is None:
+        empty = np.zeros(0, np.int32)
+        return empty, empty.copy()
+    points = points.reshape(-1, 2)
+    return points[:, 1], points[:, 0]
 
 
 def label_components(mask: np.ndarray, *, areas: bool = True) -> tuple[int, np.ndarray, np.ndarray]:
@@ -38,8 +61,7 @@ def label_components(mask: np.ndarray, *, areas: bool = True) -> tuple[int, np.n
     stats = np.zeros((n, 5), np.int64)
     if n <= 1:
         return n, labels, stats
-    points = cv2.findNonZero(mask).reshape(-1, 2)
-    xs, ys = points[:, 0], points[:, 1]
+    ys, xs = ink_coordinates(mask)
     owner = labels[ys, xs]
     big = np.iinfo(np.int32).max
     x0, y0 = np.full(n, big, np.int32), np.full(n, big, np.int32)

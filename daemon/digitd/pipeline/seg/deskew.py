@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from digitd.pipeline.seg.components import ink_coordinates
 from digitd.results import Box
 
 __all__ = ["Rotation", "estimate_skew", "map_box_back", "rotate_ink"]
@@ -64,13 +65,10 @@ def estimate_skew(ink: np.ndarray, *, px_per_mm: float, max_degrees: float = 5.0
     if max_degrees <= 0:
         return 0.0
     factor = max(1, int(px_per_mm / 4.0))  # about 4 px per mm
-    small = np.ascontiguousarray(ink[::factor, ::factor]) if factor > 1 else ink
-    # The ink's coordinates in row-major order, as np.nonzero gives them, four times faster.
-    points = cv2.findNonZero(small)
-    if points is None or len(points) < 50:
+    small = ink[::factor, ::factor] if factor > 1 else ink
+    ys, xs = ink_coordinates(small)
+    if len(ys) < 50:
         return 0.0
-    points = points.reshape(-1, 2)
-    xs, ys = points[:, 0], points[:, 1]
     if len(ys) > _MAX_POINTS:
         step = len(ys) // _MAX_POINTS + 1
         ys, xs = ys[::step], xs[::step]
