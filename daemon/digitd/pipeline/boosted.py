@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-__all__ = ["predict_classes", "predict_probabilities"]
+__all__ = ["predict_classes", "predict_probabilities", "prepare_estimator"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +88,18 @@ def _forest_of(estimator: Any) -> _Forest | None:
         return forest
     except TypeError:  # not weakly referenceable
         return _flatten(estimator)
+
+
+def prepare_estimator(estimator: Any) -> bool:
+    """Flatten the estimator's trees now (once per estimator), not on its first page.
+
+    Returns
+    -------
+    bool
+        True when the estimator is evaluated here, False when it is passed to
+        its own methods.
+    """
+    return _forest_of(estimator) is not None
 
 
 def _raw_predictions(forest: _Forest, x: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 
-__all__ = ["find_neighbours"]
+__all__ = ["find_neighbours", "reference_norms"]
 
 _CHUNK = 1024
 # Squared lengths of reference rows, by id of the reference array (a model's,
@@ -104,8 +104,18 @@ def _search_exhaustive(
     return d_out, i_out
 
 
-def _norms(reference: np.ndarray) -> np.ndarray:
-    """Squared length of every reference row, computed once per reference array."""
+def reference_norms(reference: np.ndarray) -> np.ndarray:
+    """Squared length of every reference row, computed once per reference array.
+
+    Parameters
+    ----------
+    reference : (M, D) float32 ndarray
+
+    Returns
+    -------
+    norms : (M,) float32 ndarray
+        Cached while ``reference`` lives; do not modify.
+    """
     key = id(reference)
     known = _NORMS.get(key)
     if known is not None and known[0]() is reference:
@@ -134,7 +144,7 @@ def _search_clusters(
     near = near[:, :probes]  # (n, probes) cluster ids
     cand_d = np.full((n * probes, k), np.inf, np.float32)
     cand_i = np.zeros((n * probes, k), np.int64)
-    r2 = _norms(reference)
+    r2 = reference_norms(reference)
     flat = near.ravel()
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(len(centroids) + 1))
