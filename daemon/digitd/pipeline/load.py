@@ -21,6 +21,8 @@ _EXIF_ORIENTATION = 0x0112
 # PNG's EXIF chunk; Pillow finds one after the pixel data only by decoding them.
 _PNG_EXIF = b"eXIf"
 _JPEG_END = b"\xff\xd9"
+# OpenCV 4.10 and later decode colour straight to RGB.
+_IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", cv2.IMREAD_COLOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +104,15 @@ def _decode_plain(img: Image.Image, data: bytes) -> np.ndarray | None:
         img.getexif().get(_EXIF_ORIENTATION, 1) != 1 or _JPEG_END not in data[-64:]
     ):
         return None  # rotated, or truncated (OpenCV would fill the rest with grey)
-    flag = cv2.IMREAD_GRAYSCALE if img.mode == "L" else cv2.IMREAD_COLOR
+    flag = cv2.IMREAD_GRAYSCALE if img.mode == "L" else _IMREAD_RGB
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
     if pixels is None or pixels.shape[:2] != (img.size[1], img.size[0]):
         return None
     if pixels.ndim == 2:
         return pixels
-    return _grey_if_grey(cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB))
+    if _IMREAD_RGB == cv2.IMREAD_COLOR:  # an OpenCV that decodes to BGR only
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    return _grey_if_grey(pixels)
 
 
 def _pdf_page_dpi(page: object, fallback: float) -> float:
