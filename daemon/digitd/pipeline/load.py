@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
@@ -17,6 +18,11 @@ Image.MAX_IMAGE_PIXELS = None
 
 _PDF_MAGIC = b"%PDF-"
 _EXIF_ORIENTATION = 0x0112
+# PNG's EXIF chunk; Pillow finds one after the pixel data only by decoding them.
+_PNG_EXIF = b"eXIf"
+_JPEG_END = b"\xff\xd9"
+# OpenCV 4.10 and later decode colour straight to RGB.
+_IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", cv2.IMREAD_COLOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +74,45 @@ def _to_array(img: Image.Image) -> np.ndarray:
         grey = img if img.mode == "L" else img.convert("L")
         return np.array(grey, dtype=np.uint8)
     rgb = np.array(img if img.mode == "RGB" else img.convert("RGB"), dtype=np.uint8)
-    # A colour file holding a grey scan is read as grey (a third of the work).
+    return _grey_if_grey(rgb)
+
+
+def _grey_if_grey(rgb: np.ndarray) -> np.ndarray:
+    """A colour file holding a grey scan is read as grey (a third of the work)."""
     sample = rgb[::7, ::7].astype(np.int16)
     if int(np.abs(sample - sample[:, :, :1]).max(initial=0)) <= 2:
         return np.ascontiguousarray(rgb[:, :, 0])
     return rgb
+
+
+def _decode_plain(img: Image.Image, data: bytes) -> np.ndarray | None:
+    """Pixels of a single-page 8-bit grey or RGB PNG or JPEG, decoded by OpenCV.
+
+    OpenCV decodes straight into an array, where Pillow decodes into its own
+    storage and then copies out (about a quarter of the load time of an A4
+    page). The pixels are the same; anything else (EXIF rotation, palettes,
+    alpha, 16 bits, CMYK, several frames) returns None and goes through
+    Pillow.
+    """
+    if img.format not in ("PNG", "JPEG") or img.mode not in ("L", "RGB"):
+        return None
+    if getattr(img, "n_frames", 1) != 1 or len(img.tile) != 1:
+        return None
+    if img.format == "PNG" and (img.tile[0].args != img.mode or _PNG_EXIF in data):
+        return None  # fewer than 8 bits, or EXIF (maybe a rotation) after the pixels
+    if img.format == "JPEG" and (
+        img.getexif().get(_EXIF_ORIENTATION, 1) != 1 or _JPEG_END not in data[-64:]
+    ):
+        return None  # rotated, or truncated (OpenCV would fill the rest with grey)
+    flag = cv2.IMREAD_GRAYSCALE if img.mode == "L" else _IMREAD_RGB
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    if pixels is None or pixels.shape[:2] != (img.size[1], img.size[0]):
+        return None
+    if pixels.ndim == 2:
+        return pixels
+    if _IMREAD_RGB == cv2.IMREAD_COLOR:  # an OpenCV that decodes to BGR only
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    return _grey_if_grey(pixels)
 
 
 def _pdf_page_dpi(page: object, fallback: float) -> float:
@@ -178,6 +218,11 @@ def load_pages(
             f"image has {frames} pages, more than limits.max_pages={max_pages}; "
             "split the file or raise the limit"
         )
+    w, h = img.size
+    if frames == 1 and w * h <= max_pixels:
+        plain = _decode_plain(img, data)
+        if plain is not None:
+            return [Page(index=1, image=plain, dpi=_dpi_of(img))]
     pages: list[Page] = []
     try:
         for i, frame in enumerate(ImageSequence.Iterator(img)):

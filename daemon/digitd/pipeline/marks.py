@@ -35,9 +35,9 @@ from typing import Any
 
 import cv2
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from digitd.errors import ModelError
+from digitd.pipeline.boosted import predict_classes, predict_probabilities
 
 __all__ = [
     "FEATURE_NAMES",
@@ -554,10 +554,9 @@ def classify_marks(
         empty = np.zeros(0, object)
         return Marks(np.zeros(0, "<U9"), empty, empty.copy(), np.zeros(0, np.float32))
     estimator = classifier["estimator"]
-    # One thread: a page has few marks, and per-tree thread start-up would
-    # cost more than the trees (workers already use every core).
-    with threadpool_limits(limits=1):
-        probs = estimator.predict_proba(features)
+    # All trees at once on one thread: a page has few marks, and per-tree calls
+    # and thread start-up would cost more than the trees (see digitd.pipeline.boosted).
+    probs = predict_probabilities(estimator, features)
     classes = [str(c) for c in estimator.classes_]
     p = {k: probs[:, classes.index(k)] if k in classes else np.zeros(n) for k in MARK_KINDS}
     p_other = np.where(rejected, 1.0, p["other"])
@@ -573,8 +572,7 @@ def classify_marks(
     labels = kinds.astype(object)
     is_sep = kinds == "separator"
     if is_sep.any() and "separators" in classifier:
-        with threadpool_limits(limits=1):
-            labels[is_sep] = classifier["separators"].predict(features[is_sep]).astype(str)
+        labels[is_sep] = predict_classes(classifier["separators"], features[is_sep]).astype(str)
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
     digit_like = np.isin(kinds, ("hand", "printed"))

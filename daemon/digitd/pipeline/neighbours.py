@@ -10,11 +10,16 @@ distances instead of the whole reference set.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
-__all__ = ["find_neighbours"]
+__all__ = ["find_neighbours", "reference_norms"]
 
 _CHUNK = 1024
+# Squared lengths of reference rows, by id of the reference array (a model's,
+# loaded once per worker), with a weak reference to tell a reused id.
+_NORMS: dict[int, tuple[weakref.ref[np.ndarray], np.ndarray]] = {}
 
 
 def find_neighbours(
@@ -99,6 +104,31 @@ def _search_exhaustive(
     return d_out, i_out
 
 
+def reference_norms(reference: np.ndarray) -> np.ndarray:
+    """Squared length of every reference row, computed once per reference array.
+
+    Parameters
+    ----------
+    reference : (M, D) float32 ndarray
+
+    Returns
+    -------
+    norms : (M,) float32 ndarray
+        Cached while ``reference`` lives; do not modify.
+    """
+    key = id(reference)
+    known = _NORMS.get(key)
+    if known is not None and known[0]() is reference:
+        return known[1]
+    norms = np.einsum("md,md->m", reference, reference)
+    try:
+        ref = weakref.ref(reference, lambda _: _NORMS.pop(key, None))
+    except TypeError:  # a view of a buffer that cannot be weakly referenced
+        return norms
+    _NORMS[key] = (ref, norms)
+    return norms
+
+
 def _search_clusters(
     queries: np.ndarray,
     reference: np.ndarray,
@@ -114,21 +144,25 @@ def _search_clusters(
     near = near[:, :probes]  # (n, probes) cluster ids
     cand_d = np.full((n * probes, k), np.inf, np.float32)
     cand_i = np.zeros((n * probes, k), np.int64)
+    r2 = reference_norms(reference)
     flat = near.ravel()
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(len(centroids) + 1))
-    for c in np.flatnonzero(np.diff(bounds)):
+    for c in np.flatnonzero(np.diff(bounds)).tolist():
         start, stop = int(offsets[c]), int(offsets[c + 1])
         if stop == start:
             continue
         pairs = order[bounds[c] : bounds[c + 1]]  # rows of (query, probe) pairs
-        members = reference[start:stop]
-        r2 = np.einsum("md,md->m", members, members)
-        d2 = r2[None, :] - 2.0 * (queries[pairs // probes] @ members.T)
+        d2 = r2[start:stop] - 2.0 * (queries[pairs // probes] @ reference[start:stop].T)
         kk = min(k, stop - start)
-        d_top, i_top = _top_k(d2, kk)
-        cand_d[pairs, :kk] = d_top
-        cand_i[pairs, :kk] = i_top + start
+        if stop - start > kk:
+            top = d2.argpartition(kk - 1, axis=1)[:, :kk]
+            rows = np.arange(len(pairs))[:, None]
+            cand_d[pairs, :kk] = d2[rows, top]
+            cand_i[pairs, :kk] = top + start
+        else:
+            cand_d[pairs, :kk] = d2
+            cand_i[pairs, :kk] = np.arange(start, stop)
     cand_d = cand_d.reshape(n, probes * k)
     cand_i = cand_i.reshape(n, probes * k)
     d_best, pick = _top_k(cand_d, k)

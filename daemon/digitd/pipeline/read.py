@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from digitd.model.format import Model
+from digitd.pipeline.boosted import prepare_estimator
 from digitd.pipeline.load import Page
 from digitd.pipeline.marks import MarkParams, classify_marks, gather_marks, keep_kind, raw_texts
+from digitd.pipeline.neighbours import reference_norms
 from digitd.pipeline.recognize import Predictions, RecognitionParams, classify_digits
 from digitd.pipeline.segment import (
     CropScorer,
@@ -30,6 +32,7 @@ __all__ = [
     "choose_template",
     "keep_handwriting",
     "make_crop_scorer",
+    "prepare_model",
     "read_page",
     "read_pages",
 ]
@@ -50,6 +53,21 @@ class ReadOutcome:
 
     pages: tuple[PageResult, ...]
     timings_ms: dict[str, float]
+
+
+def prepare_model(model: Model) -> None:
+    """Build what recognition caches per model now, so the first page does not pay for it.
+
+    The reference vectors' lengths (neighbour search) and the marks
+    classifier's flattened trees; a worker calls this once after loading.
+    """
+    if len(model.reference):
+        reference_norms(np.asarray(model.reference, dtype=np.float32))
+    classifier = model.extras.get("marks")
+    if isinstance(classifier, Mapping):
+        for key in ("estimator", "separators"):
+            if key in classifier:
+                prepare_estimator(classifier[key])
 
 
 def choose_template(source_name: str, templates: Sequence[Template]) -> Template | None:

@@ -26,7 +26,7 @@ from digitd.errors import InputError, InputLimitError, ModelError
 from digitd.model.format import Model, load_model
 from digitd.pipeline.annotate import annotate_page
 from digitd.pipeline.load import load_pages
-from digitd.pipeline.read import ReadParams, read_pages
+from digitd.pipeline.read import ReadParams, prepare_model, read_pages
 from digitd.results import DocumentResult, ModelInfo
 
 __all__ = [
@@ -199,6 +199,7 @@ def worker_main(conn: Connection, settings: WorkerSettings) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         model = load_model(settings.model_path)
+        prepare_model(model)  # per-model caches now, not on the first document
     except ModelError as exc:
         conn.send(("error", str(exc)))
         return

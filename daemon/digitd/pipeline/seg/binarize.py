@@ -58,9 +58,20 @@ def select_ink_channel(image: np.ndarray, *, separate_colour: bool = True) -> np
 
 
 def _is_colourful(image: np.ndarray) -> bool:
-    sample = image[::8, ::8].astype(np.int16)
-    spread = sample.max(axis=2) - sample.min(axis=2)
+    sample = np.ascontiguousarray(image[::8, ::8])
+    red, green, blue = sample[:, :, 0], sample[:, :, 1], sample[:, :, 2]
+    spread = cv2.max(cv2.max(red, green), blue) - cv2.min(cv2.min(red, green), blue)
     return float(np.percentile(spread, 99)) > _CHROMA_MIN
+
+
+def _median_of_counts(counts: np.ndarray) -> float:
+    """``np.median`` of the values whose histogram (value -> count) is ``counts``."""
+    total = int(counts.sum())
+    cumulative = np.cumsum(counts)
+    # The middle order statistics (one for an odd count, two for an even one).
+    low = int(np.searchsorted(cumulative, (total - 1) // 2, side="right"))
+    high = int(np.searchsorted(cumulative, total // 2, side="right"))
+    return (low + high) / 2.0
 
 
 def _estimate_background(grey: np.ndarray, *, px_per_mm: float) -> np.ndarray:
@@ -111,9 +122,13 @@ def binarize_page(grey: np.ndarray, *, px_per_mm: float) -> np.ndarray:
     paper = _estimate_background(grey, px_per_mm=px_per_mm)
     norm = cv2.divide(grey, cv2.max(paper, np.full_like(paper, 1)), scale=255.0)
     sample = norm[::4, ::4]
-    level = float(np.median(sample))
-    light = sample[sample >= level]
-    noise = 1.4826 * float(np.median(np.abs(light.astype(np.float32) - level)))
+    # The median paper level and the median deviation above it, from one
+    # histogram (exactly np.median's values, without sorting the sample).
+    counts = np.bincount(sample.ravel(), minlength=256)
+    level = _median_of_counts(counts)
+    light = counts.copy()
+    light[: int(np.ceil(level))] = 0
+    noise = 1.4826 * (_median_of_counts(light) - level)
     otsu, _ = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     limit = min(level - 5.0 * noise - 4.0, 0.85 * level)
     threshold = min(float(otsu), limit)

@@ -4,24 +4,49 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
-__all__ = ["label_components"]
+__all__ = ["ink_coordinates", "label_components"]
+
+
+def ink_coordinates(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of a mask's foreground, in row-major order like ``np.nonzero``.
+
+    ``cv2.findNonZero`` finds them about four times faster than ``np.nonzero``
+    on a page that is mostly paper.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8 ndarray
+        Nonzero for foreground.
+
+    Returns
+    -------
+    ys, xs : (P,) int32 ndarray
+    """
+    points = cv2.findNonZero(np.ascontiguousarray(mask))
+    if points is None:
+        empty = np.zeros(0, np.int32)
+        return empty, empty.copy()
+    points = points.reshape(-1, 2)
+    return points[:, 1], points[:, 0]
 
 
 def label_components(mask: np.ndarray, *, areas: bool = True) -> tuple[int, np.ndarray, np.ndarray]:
     """8-connected components of a mask, like ``cv2.connectedComponentsWithStats``.
 
-    OpenCV's own statistics pass costs several times its labelling pass, so the
-    boxes come from ``scipy.ndimage.find_objects`` and the areas from a bincount.
+    OpenCV's own statistics pass costs several times its labelling pass over
+    the whole image, so the statistics are gathered over the foreground
+    pixels only (a page is mostly paper): their coordinates from
+    ``cv2.findNonZero``, boxes from unbuffered minima and maxima per label,
+    areas from a bincount.
 
     Parameters
     ----------
     mask : (H, W) uint8 ndarray
         Nonzero for foreground.
     areas : bool
-        Count the pixels of each component (a pass over the whole image);
-        when False the area column is left at zero.
+        Count the pixels of each component; when False the area column is
+        left at zero (kept for callers that do not need it; it is cheap now).
 
     Returns
     -------
@@ -36,15 +61,20 @@ def label_components(mask: np.ndarray, *, areas: bool = True) -> tuple[int, np.n
     stats = np.zeros((n, 5), np.int64)
     if n <= 1:
         return n, labels, stats
-    for i, found in enumerate(ndimage.find_objects(labels), start=1):
-        if found is None:
-            continue
-        rows, cols = found
-        stats[i, 0] = cols.start
-        stats[i, 1] = rows.start
-        stats[i, 2] = cols.stop - cols.start
-        stats[i, 3] = rows.stop - rows.start
+    ys, xs = ink_coordinates(mask)
+    owner = labels[ys, xs]
+    big = np.iinfo(np.int32).max
+    x0, y0 = np.full(n, big, np.int32), np.full(n, big, np.int32)
+    x1, y1 = np.full(n, -1, np.int32), np.full(n, -1, np.int32)
+    np.minimum.at(x0, owner, xs)
+    np.minimum.at(y0, owner, ys)
+    np.maximum.at(x1, owner, xs)
+    np.maximum.at(y1, owner, ys)
+    stats[1:, 0] = x0[1:]
+    stats[1:, 1] = y0[1:]
+    stats[1:, 2] = x1[1:] - x0[1:] + 1
+    stats[1:, 3] = y1[1:] - y0[1:] + 1
     if areas:
-        stats[:, 4] = np.bincount(labels.ravel(), minlength=n)[:n]
+        stats[:, 4] = np.bincount(owner, minlength=n)[:n]
         stats[0, 4] = 0
     return n, labels, stats

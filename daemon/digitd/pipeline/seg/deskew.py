@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from digitd.pipeline.seg.components import ink_coordinates
 from digitd.results import Box
 
 __all__ = ["Rotation", "estimate_skew", "map_box_back", "rotate_ink"]
@@ -24,10 +26,13 @@ class Rotation:
         Affine map from original to deskewed pixel coordinates.
     inverse : (2, 3) float64 ndarray
         Affine map from deskewed back to original coordinates.
+    identity : bool
+        Both maps are the identity (the page was not rotated).
     """
 
     forward: np.ndarray
     inverse: np.ndarray
+    identity: bool = False
 
 
 def _projection_energy(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
@@ -65,7 +70,7 @@ def estimate_skew(ink: np.ndarray, *, px_per_mm: float, max_degrees: float = 5.0
         return 0.0
     factor = max(1, int(px_per_mm / 4.0))  # about 4 px per mm
     small = ink[::factor, ::factor] if factor > 1 else ink
-    ys, xs = np.nonzero(small)
+    ys, xs = ink_coordinates(small)
     if len(ys) < 50:
         return 0.0
     if len(ys) > _MAX_POINTS:
@@ -120,7 +125,7 @@ def rotate_ink(ink: np.ndarray, degrees: float) -> tuple[np.ndarray, Rotation]:
 def identity_rotation() -> Rotation:
     """The rotation of a page that needs none."""
     eye = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    return Rotation(forward=eye, inverse=eye.copy())
+    return Rotation(forward=eye, inverse=eye.copy(), identity=True)
 
 
 def map_box_back(box: Box, rotation: Rotation, *, scale: float, shape: tuple[int, int]) -> Box:
@@ -141,6 +146,13 @@ def map_box_back(box: Box, rotation: Rotation, *, scale: float, shape: tuple[int
     box : (x, y, w, h) tuple of int
     """
     x, y, w, h = box
+    if rotation.identity:
+        # The same numbers as the general case (the identity map is exact), without arrays.
+        x0 = math.floor(max(0.0, x / scale))
+        y0 = math.floor(max(0.0, y / scale))
+        x1 = math.ceil(min(float(shape[1]), (x + w) / scale))
+        y1 = math.ceil(min(float(shape[0]), (y + h) / scale))
+        return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
     corners = np.array([[x, y, 1.0], [x + w, y, 1.0], [x, y + h, 1.0], [x + w, y + h, 1.0]])
     mapped = corners @ rotation.inverse.T / scale
     x0 = int(np.floor(max(0.0, mapped[:, 0].min())))

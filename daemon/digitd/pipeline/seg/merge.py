@@ -84,14 +84,13 @@ def merge_pieces(
     for i in range(len(out) - 1):
         a, b = out[i], out[i + 1]
         gap = b.box[0] - (a.box[0] + a.box[2])
-        union = _join(a, b)
-        if (
-            gap <= max_gap
-            and (_is_fragment(a, digit_height) or _is_fragment(b, digit_height))
-            and union.box[2] <= 1.6 * max(union.box[3], digit_height)
-        ):
+        if gap > max_gap or not (_is_fragment(a, digit_height) or _is_fragment(b, digit_height)):
+            continue
+        union_w = max(a.box[0] + a.box[2], b.box[0] + b.box[2]) - min(a.box[0], b.box[0])
+        union_h = max(a.box[1] + a.box[3], b.box[1] + b.box[3]) - min(a.box[1], b.box[1])
+        if union_w <= 1.6 * max(union_h, digit_height):
             pairs.append(i)
-            joined.append(union)
+            joined.append(_join(a, b))  # the joined mask only for candidates
     if not pairs:
         return out
     crops = [_image(p) for p in out] + [_image(p) for p in joined]

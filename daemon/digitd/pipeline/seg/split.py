@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import cv2
 import numpy as np
 
 __all__ = ["find_cuts", "split_touching"]
@@ -71,17 +72,11 @@ def find_cuts(mask: np.ndarray, *, min_piece: int) -> np.ndarray:
 
 
 def _trim(mask: np.ndarray, x0: int) -> tuple[int, int, int, int] | None:
-    """Tight (x, y, w, h) of the ink in ``mask``, offset by ``x0`` columns."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
+    """Tight (x, y, w, h) of the ink in ``mask`` (uint8), offset by ``x0`` columns."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0:
         return None
-    return (
-        x0 + int(cols[0]),
-        int(rows[0]),
-        int(cols[-1] - cols[0] + 1),
-        int(rows[-1] - rows[0] + 1),
-    )
+    return (x0 + x, y, w, h)
 
 
 def _to_image(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
