@@ -10,6 +10,16 @@ from digitd.pipeline.seg.components import label_components
 __all__ = ["find_form_lines", "remove_form_lines"]
 
 
+# A stroke crossing a line is at most this long along it (a pen stroke, slanted).
+_MAX_CROSSING_MM = 1.5
+# Anti-aliased pixels this far beyond a line's own thickness belong to it too.
+_FRINGE_PX = 1.0
+# A short line thicker than both this many times the page's rules and this many pixels
+# more is a pen stroke: the walls of a box are printed with the pen of its rules.
+_PEN_RATIO = 1.5
+_PEN_MARGIN_PX = 1.5
+
+
 def _kernel(width: int, height: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, width), max(1, height)))
 
@@ -166,9 +176,135 @@ def _crosses(small: np.ndarray, horizontal: np.ndarray, x: int, w: int, y: int, 
     return False
 
 
+def _group_quantile(
+    values: np.ndarray, groups: np.ndarray, n: int, q: float, valid: np.ndarray
+) -> np.ndarray:
+    """The ``q`` quantile (lower) of the valid ``values`` of each of ``n`` groups; 0 if none."""
+    order = np.lexsort((np.where(valid, values, np.iinfo(np.int64).max), groups))
+    sorted_values, sorted_groups = values[order], groups[order]
+    starts = np.searchsorted(sorted_groups, np.arange(n))
+    size = np.bincount(groups, weights=valid.astype(np.float64), minlength=n).astype(np.int64)
+    pick = np.clip(starts + ((size - 1) * q).astype(np.int64), 0, max(0, len(order) - 1))
+    return np.where(size > 0, sorted_values[pick], 0).astype(np.float64)
+
+
+def _fit_lines(
+    lab: np.ndarray, along: np.ndarray, across: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Straight centre line and thickness of each labelled line, from its ink.
+
+    Per position along a line, the ink across it is counted; the median of
+    the counts not far above their lower quartile is the line's thickness, and
+    the positions no thicker than that (where no
+    writing touches the line) give its centre line by least squares, refitted
+    once without the outliers.
+
+    Parameters
+    ----------
+    lab, along, across : (P,) int ndarray
+        Label, position along the line and position across it of each ink pixel.
+    n : int
+        Number of labels.
+
+    Returns
+    -------
+    offset, slope, thickness : (n,) float64 ndarray
+        Centre ``across = offset + slope * along``; thickness in pixels.
+    """
+    span = int(along.max()) + 1
+    keys, inverse, counts = np.unique(lab * span + along, return_inverse=True, return_counts=True)
+    centre = np.bincount(inverse, weights=across) / counts
+    col_lab, col_at = keys // span, (keys % span).astype(np.float64)
+    # The lower quartile is the line alone even where writing runs along much of it
+    # (a 0 beside a box wall); the median of the counts up to twice that is its full
+    # width, anti-aliased edges and all.
+    low = _group_quantile(counts, col_lab, n, 0.25, np.ones(len(counts), bool))
+    thickness = _group_quantile(counts, col_lab, n, 0.5, counts <= 2 * low[col_lab])
+    use = counts <= thickness[col_lab] + 1
+    offset = np.zeros(n)
+    slope = np.zeros(n)
+    for _ in range(2):
+        w = use.astype(np.float64)
+        s0 = np.bincount(col_lab, weights=w, minlength=n)
+        sx = np.bincount(col_lab, weights=w * col_at, minlength=n)
+        sy = np.bincount(col_lab, weights=w * centre, minlength=n)
+        sxx = np.bincount(col_lab, weights=w * col_at * col_at, minlength=n)
+        sxy = np.bincount(col_lab, weights=w * col_at * centre, minlength=n)
+        det = s0 * sxx - sx * sx
+        ok = (s0 >= 2) & (det > 1e-9 * np.maximum(s0 * sxx, 1.0))
+        slope = np.where(ok, (s0 * sxy - sx * sy) / np.where(ok, det, 1.0), 0.0)
+        offset = np.where(s0 > 0, (sy - slope * sx) / np.maximum(s0, 1e-9), 0.0)
+        residual = np.abs(centre - (offset[col_lab] + slope[col_lab] * col_at))
+        use &= residual <= 1.0
+    return offset, slope, thickness
+
+
+def _line_pixels(
+    ink: np.ndarray,
+    near: np.ndarray,
+    *,
+    horizontal: bool,
+    long_run: float,
+    reference: float | None = None,
+) -> tuple[np.ndarray, float | None]:
+    """The ink of each line found: a straight band of the line's own thickness.
+
+    A printed line is straight and equally thick all along; near it, ink
+    outside that band (the bowl of a digit dipping under an underline, a
+    stroke beside a box wall) is writing and is left alone. The rules of one
+    form are printed with one pen: a short line (under ``long_run``) much
+    thicker than the long rules is a pen stroke (a 1 or the stem of a 7
+    standing in a box, the bars of touching 7s) and is not a line at all.
+
+    Parameters
+    ----------
+    ink : (H, W) uint8 ndarray
+        1 for ink.
+    near : (H, W) uint8 ndarray
+        1 around where lines were found.
+    horizontal : bool
+    long_run : float
+        Lines at least this long, in pixels, are print whatever their thickness.
+    reference : float or None
+        Thickness of the page's printed rules, in pixels; None measures it
+        from this call's long lines (or all of them, when none is long).
+
+    Returns
+    -------
+    pixels : (H, W) uint8 ndarray
+        1 on the lines' pixels.
+    reference : float or None
+        The rules' thickness used; None when there were no lines.
+    """
+    out = np.zeros_like(ink)
+    n, labels, stats = label_components(near, areas=False)
+    ys, xs = np.nonzero(ink & near)
+    if n <= 1 or len(ys) == 0:
+        return out, reference
+    lab = labels[ys, xs]
+    along, across = (xs, ys) if horizontal else (ys, xs)
+    offset, slope, thickness = _fit_lines(lab, along, across.astype(np.float64), n)
+    extent = stats[:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+    is_long = extent >= long_run
+    if reference is None:
+        weight = np.bincount(lab, minlength=n).astype(np.float64)
+        pool = np.flatnonzero(is_long & (weight > 0))
+        if len(pool) == 0:
+            pool = np.flatnonzero(weight > 0)
+        order = pool[np.argsort(thickness[pool], kind="stable")]
+        cumulative = np.cumsum(weight[order])
+        reference = float(thickness[order[np.searchsorted(cumulative, cumulative[-1] / 2.0)]])
+    limit = max(_PEN_RATIO * reference, reference + _PEN_MARGIN_PX)
+    printed = is_long | (thickness <= limit)
+    distance = np.abs(across - (offset[lab] + slope[lab] * along))
+    inside = (distance <= (thickness[lab] - 1.0) / 2.0 + _FRINGE_PX) & printed[lab]
+    out[ys[inside], xs[inside]] = 1
+    return out, reference
+
+
 def remove_form_lines(
     ink: np.ndarray, *, px_per_mm: float, min_length_mm: float, max_thickness_mm: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Erase printed lines, then restore the strokes that cross them.
 
     A pixel of a horizontal line is given back when ink continues above and
@@ -187,19 +323,41 @@ def remove_form_lines(
     -------
     clean : (H, W) uint8 ndarray
         1 for ink that is not a printed line.
-    lines : (H, W) uint8 ndarray
-        1 on the removed line pixels (before restoring crossings).
+    horizontal, vertical : (H, W) uint8 ndarray
+        1 on the removed pixels of horizontal and of vertical lines (before
+        restoring crossings).
     """
     horizontal, vertical = find_form_lines(
         ink, px_per_mm=px_per_mm, min_length_mm=min_length_mm, max_thickness_mm=max_thickness_mm
     )
     # Anti-aliased fringes and the stair steps of a slightly tilted line belong to it too.
     reach = max(1, round(0.25 * px_per_mm))
-    horizontal = cv2.dilate(horizontal, _kernel(3, 2 * reach + 1)) & ink
-    vertical = cv2.dilate(vertical, _kernel(2 * reach + 1, 3)) & ink
-    lines = horizontal | vertical
-    clean = ink & (1 - lines)
+    grow = _kernel(2 * reach + 1, 2 * reach + 1)  # on to where walls meet their lines
+    long_run = 2.5 * min_length_mm * px_per_mm
+    horizontal, rules = _line_pixels(
+        ink, cv2.dilate(horizontal, grow), horizontal=True, long_run=long_run
+    )
+    vertical, _ = _line_pixels(
+        ink, cv2.dilate(vertical, grow), horizontal=False, long_run=long_run, reference=rules
+    )
+    clean = ink & (1 - (horizontal | vertical))
     span = int(np.ceil(max(2.0, max_thickness_mm * px_per_mm))) + 2 * reach + 3
-    across_h = cv2.morphologyEx(clean, cv2.MORPH_CLOSE, _kernel(1, span)) & horizontal
-    across_v = cv2.morphologyEx(clean, cv2.MORPH_CLOSE, _kernel(span, 1)) & vertical
-    return clean | across_h | across_v, lines
+    crossing = max(3, round(_MAX_CROSSING_MM * px_per_mm))
+    across_h = _crossings(clean, horizontal, span=span, longest=crossing, horizontal=True)
+    across_v = _crossings(clean, vertical, span=span, longest=crossing, horizontal=False)
+    return clean | across_h | across_v, horizontal, vertical
+
+
+def _crossings(
+    clean: np.ndarray, line: np.ndarray, *, span: int, longest: int, horizontal: bool
+) -> np.ndarray:
+    """Line pixels with writing on both sides, where a stroke crosses the line.
+
+    A stretch with ink on both sides longer than ``longest`` along the line is
+    two marks touching the line from either side (digits in neighbouring
+    boxes), not one stroke crossing it, and stays erased.
+    """
+    across = _kernel(1, span) if horizontal else _kernel(span, 1)
+    both = cv2.morphologyEx(clean, cv2.MORPH_CLOSE, across) & line
+    along = _kernel(longest + 1, 1) if horizontal else _kernel(1, longest + 1)
+    return both & (1 - cv2.morphologyEx(both, cv2.MORPH_OPEN, along))
