@@ -90,3 +90,18 @@ def test_a_one_standing_in_a_box_is_not_taken_for_a_wall() -> None:
     one = (slice(105, 185), slice(246, 259))
     assert clean[one].sum() > 0.9 * ink[one].sum()
     assert clean[110:180, 95:106].sum() == 0 and clean[110:180, 280:290].sum() == 0  # walls go
+
+
+def test_a_comb_tick_a_digit_touches_goes_with_the_others() -> None:
+    page = _blank()
+    cv2.line(page, (60, 300), (599, 300), 0, 2)  # a comb: baseline and ticks, 6.5 mm pitch
+    for k in range(8):
+        cv2.line(page, (60 + 77 * k, 300), (60 + 77 * k, 272), 0, 2)
+    # A 0 whose left side leans on the fourth tick, its bottom just above the line.
+    cv2.ellipse(page, (60 + 77 * 3 + 26, 262), (24, 32), 0, 0, 360, 0, 6, cv2.LINE_AA)
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    tick = (slice(283, 298), slice(60 + 77 * 3 - 2, 60 + 77 * 3 + 3))
+    assert clean[tick].sum() <= 3
+    zero = (slice(228, 296), slice(60 + 77 * 3 + 4, 60 + 77 * 3 + 52))
+    assert clean[zero].sum() > 0.9 * ink[zero].sum()

@@ -10,6 +10,8 @@ from digitd.pipeline.seg.components import label_components
 __all__ = ["find_form_lines", "remove_form_lines"]
 
 
+# Evenly spaced ticks found on one line that make it a comb.
+_MIN_TICKS = 3
 # A stroke crossing a line is at most this long along it (a pen stroke, slanted).
 _MAX_CROSSING_MM = 1.5
 # Anti-aliased pixels this far beyond a line's own thickness belong to it too.
@@ -102,7 +104,21 @@ def find_form_lines(
     -------
     horizontal, vertical : (H, W) uint8 ndarray
         1 where a line runs (a little wider than the line itself; intersect
-        with the ink).
+        with the ink); comb ticks are vertical.
+    """
+    horizontal, walls, ticks, _ = _find_lines(
+        ink, px_per_mm=px_per_mm, min_length_mm=min_length_mm, max_thickness_mm=max_thickness_mm
+    )
+    return _grow(horizontal, ink.shape), _grow(walls | ticks, ink.shape)
+
+
+def _find_lines(
+    ink: np.ndarray, *, px_per_mm: float, min_length_mm: float, max_thickness_mm: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Horizontal lines, walls and rules, and comb ticks; see `find_form_lines`.
+
+    The masks are at the search resolution, 1/``factor`` of the page's (the
+    last value returned).
     """
     factor = max(1, round(px_per_mm / 4.0))
     small = _shrink(ink, factor)
@@ -127,8 +143,7 @@ def find_form_lines(
         keep[1:] = (top_ok & bottom_ok) | long_rule
         vertical = keep[labels]
     ticks = _find_ticks(small, horizontal, length=length, max_thickness=max_thick)
-    vertical |= ticks
-    return _grow(horizontal, ink.shape), _grow(vertical, ink.shape)
+    return horizontal, vertical, ticks, factor
 
 
 def _find_ticks(
@@ -154,7 +169,88 @@ def _find_ticks(
             tick[i] = False
     keep = np.zeros(n, np.uint8)
     keep[1:] = tick
-    return keep[labels]
+    found = keep[labels]
+    if tick.sum() < _MIN_TICKS:
+        return found
+    standing = near_h[np.clip(y + h, 0, rows - 1), xs] > 0
+    foot = np.clip(np.where(standing, y + h, y - 1), 0, rows - 1)
+    # Ticks of one comb stand on (or hang from) one line: the same side, the same row.
+    mine = np.flatnonzero(tick)
+    mine = mine[np.lexsort((foot[mine], standing[mine]))]
+    breaks = np.flatnonzero(
+        (np.diff(foot[mine]) > 1) | (np.diff(standing[mine].astype(np.int8)) != 0)
+    )
+    for group in np.split(mine, breaks + 1):
+        if len(group) >= _MIN_TICKS:
+            row = near_h[int(np.median(foot[group]))] > 0
+            found |= _hidden_ticks(
+                small,
+                row,
+                xs[group],
+                foot[group],
+                w[group],
+                h[group],
+                standing=bool(standing[group[0]]),
+            )
+    return found
+
+
+def _hidden_ticks(
+    small: np.ndarray,
+    line: np.ndarray,
+    xs: np.ndarray,
+    feet: np.ndarray,
+    widths: np.ndarray,
+    heights: np.ndarray,
+    *,
+    standing: bool,
+) -> np.ndarray:
+    """The ticks of a comb that writing touches, where the comb's pitch puts them.
+
+    A tick a digit touches is part of the digit's component and is not found
+    on its own; the evenly spaced ticks found on the same line give the
+    places and the size of the others.
+
+    Parameters
+    ----------
+    small : (H, W) uint8 ndarray
+        Ink at the search resolution.
+    line : (W,) bool ndarray
+        The columns where the comb's line runs.
+    xs, feet, widths, heights : (T,) int ndarray
+        Centre column, row where it meets the line, width and height of each
+        tick found, T >= 3.
+    standing : bool
+        Ticks stand on the line (else hang from it).
+
+    Returns
+    -------
+    (H, W) uint8 ndarray
+        1 on the ink of the hidden ticks.
+    """
+    out = np.zeros_like(small)
+    order = np.sort(xs.astype(np.float64))
+    steps = np.diff(order)
+    pitch = float(np.median(steps))
+    if pitch < 3 * float(np.median(widths)) + 3:
+        return out
+    cells = steps / pitch
+    if np.any(np.abs(cells - np.round(cells)) > 0.15) or np.any(np.round(cells) < 1):
+        return out  # not evenly spaced: not a comb
+    # From one pitch before the first tick found to one after the last, where the line runs.
+    places = order[0] + pitch * np.arange(-1, round((order[-1] - order[0]) / pitch) + 2)
+    places = places[(places >= 0) & (places <= len(line) - 1)]
+    places = places[line[np.round(places).astype(int)]]
+    hidden = places[np.min(np.abs(places[:, None] - order[None, :]), axis=1) > 0.25 * pitch]
+    half = max(1, round(float(np.median(widths)) / 2.0))
+    height = round(float(np.median(heights)))
+    foot = round(float(np.median(feet)))
+    top, bottom = (foot - height, foot) if standing else (foot + 1, foot + 1 + height)
+    top, bottom = max(0, top), min(small.shape[0], bottom)
+    for x in np.round(hidden).astype(int):
+        x0, x1 = max(0, x - half), min(small.shape[1], x + half + 1)
+        out[top:bottom, x0:x1] = small[top:bottom, x0:x1]
+    return out
 
 
 def _crosses(small: np.ndarray, horizontal: np.ndarray, x: int, w: int, y: int, h: int) -> bool:
@@ -208,13 +304,21 @@ def _fit_lines(
 
     Returns
     -------
-    offset, slope, thickness : (n,) float64 ndarray
-        Centre ``across = offset + slope * along``; thickness in pixels.
+    offset, slope, thickness, extent : (n,) float64 ndarray
+        Centre ``across = offset + slope * along``; thickness and length in pixels.
     """
     span = int(along.max()) + 1
-    keys, inverse, counts = np.unique(lab * span + along, return_inverse=True, return_counts=True)
-    centre = np.bincount(inverse, weights=across) / counts
+    key = lab.astype(np.int64) * span + along
+    all_counts = np.bincount(key, minlength=n * span)
+    keys = np.flatnonzero(all_counts)
+    counts = all_counts[keys]
+    centre = np.bincount(key, weights=across, minlength=n * span)[keys] / counts
     col_lab, col_at = keys // span, (keys % span).astype(np.float64)
+    first = np.full(n, np.inf)
+    last = np.full(n, -np.inf)
+    np.minimum.at(first, col_lab, col_at)
+    np.maximum.at(last, col_lab, col_at)
+    extent = np.where(np.isfinite(first), last - first + 1.0, 0.0)
     # The lower quartile is the line alone even where writing runs along much of it
     # (a 0 beside a box wall); the median of the counts up to twice that is its full
     # width, anti-aliased edges and all.
@@ -236,12 +340,13 @@ def _fit_lines(
         offset = np.where(s0 > 0, (sy - slope * sx) / np.maximum(s0, 1e-9), 0.0)
         residual = np.abs(centre - (offset[col_lab] + slope[col_lab] * col_at))
         use &= residual <= 1.0
-    return offset, slope, thickness
+    return offset, slope, thickness, extent
 
 
 def _line_pixels(
     ink: np.ndarray,
-    near: np.ndarray,
+    found: np.ndarray,
+    factor: int,
     *,
     horizontal: bool,
     long_run: float,
@@ -260,8 +365,9 @@ def _line_pixels(
     ----------
     ink : (H, W) uint8 ndarray
         1 for ink.
-    near : (H, W) uint8 ndarray
-        1 around where lines were found.
+    found : (h, w) uint8 ndarray
+        1 on the lines found at the search resolution, 1/``factor`` of the page's.
+    factor : int
     horizontal : bool
     long_run : float
         Lines at least this long, in pixels, are print whatever their thickness.
@@ -277,14 +383,21 @@ def _line_pixels(
         The rules' thickness used; None when there were no lines.
     """
     out = np.zeros_like(ink)
-    n, labels, stats = label_components(near, areas=False)
-    ys, xs = np.nonzero(ink & near)
-    if n <= 1 or len(ys) == 0:
+    # One search pixel around the lines found: their fringes, and on to where walls meet lines.
+    near = cv2.dilate(found, _kernel(3, 3))
+    n, labels = cv2.connectedComponents(near, connectivity=8, ltype=cv2.CV_32S)
+    if n <= 1:
         return out, reference
-    lab = labels[ys, xs]
+    points = cv2.findNonZero(ink & _grow(near, ink.shape))  # far faster than np.nonzero
+    if points is None:
+        return out, reference
+    points = points.reshape(-1, 2).astype(np.int64)
+    xs, ys = points[:, 0], points[:, 1]
+    lab = labels[
+        np.minimum(ys // factor, near.shape[0] - 1), np.minimum(xs // factor, near.shape[1] - 1)
+    ]
     along, across = (xs, ys) if horizontal else (ys, xs)
-    offset, slope, thickness = _fit_lines(lab, along, across.astype(np.float64), n)
-    extent = stats[:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+    offset, slope, thickness, extent = _fit_lines(lab, along, across.astype(np.float64), n)
     is_long = extent >= long_run
     if reference is None:
         weight = np.bincount(lab, minlength=n).astype(np.float64)
@@ -327,19 +440,19 @@ def remove_form_lines(
         1 on the removed pixels of horizontal and of vertical lines (before
         restoring crossings).
     """
-    horizontal, vertical = find_form_lines(
+    found_h, found_v, found_ticks, factor = _find_lines(
         ink, px_per_mm=px_per_mm, min_length_mm=min_length_mm, max_thickness_mm=max_thickness_mm
     )
-    # Anti-aliased fringes and the stair steps of a slightly tilted line belong to it too.
-    reach = max(1, round(0.25 * px_per_mm))
-    grow = _kernel(2 * reach + 1, 2 * reach + 1)  # on to where walls meet their lines
     long_run = 2.5 * min_length_mm * px_per_mm
-    horizontal, rules = _line_pixels(
-        ink, cv2.dilate(horizontal, grow), horizontal=True, long_run=long_run
-    )
+    horizontal, rules = _line_pixels(ink, found_h, factor, horizontal=True, long_run=long_run)
     vertical, _ = _line_pixels(
-        ink, cv2.dilate(vertical, grow), horizontal=False, long_run=long_run, reference=rules
+        ink, found_v, factor, horizontal=False, long_run=long_run, reference=rules
     )
+    # Ticks are placed by the comb's pitch, not fitted: a digit may lean on one all along.
+    reach = max(1, round(0.25 * px_per_mm))
+    if found_ticks.any():
+        ticks = _grow(found_ticks, ink.shape)
+        vertical |= cv2.dilate(ticks, _kernel(3, 2 * reach + 1)) & ink
     clean = ink & (1 - (horizontal | vertical))
     span = int(np.ceil(max(2.0, max_thickness_mm * px_per_mm))) + 2 * reach + 3
     crossing = max(3, round(_MAX_CROSSING_MM * px_per_mm))
@@ -359,5 +472,13 @@ def _crossings(
     """
     across = _kernel(1, span) if horizontal else _kernel(span, 1)
     both = cv2.morphologyEx(clean, cv2.MORPH_CLOSE, across) & line
+    x, y, w, h = cv2.boundingRect(both)
+    if w == 0:
+        return both
+    pad = longest + 1
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(both.shape[1], x + w + pad), min(both.shape[0], y + h + pad)
     along = _kernel(longest + 1, 1) if horizontal else _kernel(1, longest + 1)
-    return both & (1 - cv2.morphologyEx(both, cv2.MORPH_OPEN, along))
+    region = both[y0:y1, x0:x1]
+    region -= cv2.morphologyEx(region, cv2.MORPH_OPEN, along)  # in place: ``both`` is ours
+    return both
