@@ -14,6 +14,11 @@ __all__ = ["find_form_lines", "remove_form_lines"]
 _MIN_TICKS = 3
 # A stroke crossing a line is at most this long along it (a pen stroke, slanted).
 _MAX_CROSSING_MM = 1.5
+# Share of its length over which a short printed line lies straight, alone, within a
+# pixel of its centre line, however much writing touches it (box walls: about half).
+_MIN_STRAIGHT = 0.3
+# Share of its length over which a printed line's band holds ink.
+_MIN_COVER = 0.85
 # Anti-aliased pixels this far beyond a line's own thickness belong to it too.
 _FRINGE_PX = 1.0
 # A short line thicker than both this many times the page's rules and this many pixels
@@ -304,8 +309,10 @@ def _fit_lines(
 
     Returns
     -------
-    offset, slope, thickness, extent : (n,) float64 ndarray
-        Centre ``across = offset + slope * along``; thickness and length in pixels.
+    offset, slope, thickness, extent, straight : (n,) float64 ndarray
+        Centre ``across = offset + slope * along``; thickness and length in
+        pixels; the share of the length where the line, alone, lies on that
+        centre line within a pixel.
     """
     span = int(along.max()) + 1
     key = lab.astype(np.int64) * span + along
@@ -340,7 +347,8 @@ def _fit_lines(
         offset = np.where(s0 > 0, (sy - slope * sx) / np.maximum(s0, 1e-9), 0.0)
         residual = np.abs(centre - (offset[col_lab] + slope[col_lab] * col_at))
         use &= residual <= 1.0
-    return offset, slope, thickness, extent
+    straight = np.bincount(col_lab, weights=use.astype(np.float64), minlength=n)
+    return offset, slope, thickness, extent, straight / np.maximum(extent, 1.0)
 
 
 def _line_pixels(
@@ -356,7 +364,10 @@ def _line_pixels(
 
     A printed line is straight and equally thick all along; near it, ink
     outside that band (the bowl of a digit dipping under an underline, a
-    stroke beside a box wall) is writing and is left alone. The rules of one
+    stroke beside a box wall) is writing and is left alone. A "line" whose
+    band is not inked over most of its length, or a short one that is not
+    straight over a good part of it, is the row of a written word's letters
+    and is no line at all. The rules of one
     form are printed with one pen: a short line (under ``long_run``) much
     thicker than the long rules is a pen stroke (a 1 or the stem of a 7
     standing in a box, the bars of touching 7s) and is not a line at all.
@@ -397,7 +408,9 @@ def _line_pixels(
         np.minimum(ys // factor, near.shape[0] - 1), np.minimum(xs // factor, near.shape[1] - 1)
     ]
     along, across = (xs, ys) if horizontal else (ys, xs)
-    offset, slope, thickness, extent = _fit_lines(lab, along, across.astype(np.float64), n)
+    offset, slope, thickness, extent, straight = _fit_lines(
+        lab, along, across.astype(np.float64), n
+    )
     is_long = extent >= long_run
     if reference is None:
         weight = np.bincount(lab, minlength=n).astype(np.float64)
@@ -408,9 +421,16 @@ def _line_pixels(
         cumulative = np.cumsum(weight[order])
         reference = float(thickness[order[np.searchsorted(cumulative, cumulative[-1] / 2.0)]])
     limit = max(_PEN_RATIO * reference, reference + _PEN_MARGIN_PX)
-    printed = is_long | (thickness <= limit)
     distance = np.abs(across - (offset[lab] + slope[lab] * along))
-    inside = (distance <= (thickness[lab] - 1.0) / 2.0 + _FRINGE_PX) & printed[lab]
+    inside = distance <= (thickness[lab] - 1.0) / 2.0 + _FRINGE_PX
+    # A printed line inks its band all along; the bottoms of a written word, which a
+    # coarse search may take for a line, leave gaps between the letters.
+    span = int(along.max()) + 1
+    columns = np.flatnonzero(np.bincount(lab[inside] * span + along[inside], minlength=n * span))
+    cover = np.bincount(columns // span, minlength=n) / np.maximum(extent, 1.0)
+    pen = (thickness > limit) | (straight < _MIN_STRAIGHT)
+    printed = (cover >= _MIN_COVER) & (is_long | ~pen)
+    inside &= printed[lab]
     out[ys[inside], xs[inside]] = 1
     return out, reference
 
