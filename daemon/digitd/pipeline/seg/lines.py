@@ -291,14 +291,14 @@ def _group_quantile(
 
 def _fit_lines(
     lab: np.ndarray, along: np.ndarray, across: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Straight centre line and thickness of each labelled line, from its ink.
 
     Per position along a line, the ink across it is counted; the median of
-    the counts not far above their lower quartile is the line's thickness, and
-    the positions no thicker than that (where no
-    writing touches the line) give its centre line by least squares, refitted
-    once without the outliers.
+    the counts not far above their lower quartile is the line's thickness,
+    and the positions no thicker than that (where no writing touches the
+    line) give its centre line by least squares, refitted once without the
+    outliers.
 
     Parameters
     ----------
@@ -365,12 +365,12 @@ def _line_pixels(
     A printed line is straight and equally thick all along; near it, ink
     outside that band (the bowl of a digit dipping under an underline, a
     stroke beside a box wall) is writing and is left alone. A "line" whose
-    band is not inked over most of its length, or a short one that is not
-    straight over a good part of it, is the row of a written word's letters
-    and is no line at all. The rules of one
-    form are printed with one pen: a short line (under ``long_run``) much
-    thicker than the long rules is a pen stroke (a 1 or the stem of a 7
-    standing in a box, the bars of touching 7s) and is not a line at all.
+    band is not inked over most of its length, or a short one (under
+    ``long_run``) that is not straight over a good part of it, is the row of
+    a written word's letters. The rules of one form are printed with one
+    pen: a short line much thicker than the long rules is a pen stroke (a 1
+    or the stem of a 7 standing in a box, the bars of touching 7s). Neither
+    is erased.
 
     Parameters
     ----------
@@ -440,8 +440,13 @@ def remove_form_lines(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Erase printed lines, then restore the strokes that cross them.
 
-    A pixel of a horizontal line is given back when ink continues above and
-    below it (a stroke crossing the line); likewise left and right for a
+    Each line found is erased as a straight band of its own measured
+    thickness, so writing that touches it from either side keeps its ink;
+    short "lines" that are pen strokes or rows of written letters are kept
+    whole (see `_line_pixels`). Comb ticks are erased where they lie, also
+    where a digit leans on one. A pixel of a horizontal line is given back
+    when ink continues above and below it over no more than a stroke's
+    width (a stroke crossing the line); likewise left and right for a
     vertical line. A digit sitting on an underline loses only the line.
 
     Parameters
