@@ -105,3 +105,19 @@ def test_a_comb_tick_a_digit_touches_goes_with_the_others() -> None:
     assert clean[tick].sum() <= 3
     zero = (slice(228, 296), slice(60 + 77 * 3 + 4, 60 + 77 * 3 + 52))
     assert clean[zero].sum() > 0.9 * ink[zero].sum()
+
+
+def test_the_foot_of_a_stem_on_an_underline_is_not_a_wall() -> None:
+    page = _blank()
+    cv2.line(page, (40, 200), (860, 200), 0, 3)
+    for x in (200, 420, 640):  # 7s: a bar, and a stem ending just under the line
+        cv2.line(page, (x, 135), (x + 40, 135), 0, 5, cv2.LINE_AA)
+        cv2.line(page, (x + 40, 135), (x + 24, 212), 0, 5, cv2.LINE_AA)
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, vertical = remove_form_lines(
+        ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9
+    )
+    assert vertical.sum() == 0
+    for x in (200, 420, 640):
+        foot = (slice(175, 198), slice(x + 20, x + 34))
+        assert clean[foot].sum() > 0.9 * ink[foot].sum()

@@ -144,8 +144,10 @@ def _find_lines(
         top_ok = near_h[np.clip(ys - 1, 0, h_img - 1), xs] > 0
         bottom_ok = near_h[np.clip(ys + hs, 0, h_img - 1), xs] > 0
         long_rule = hs >= 2.5 * length
+        # Both ends near lines is not enough: the foot of a stroke standing on an
+        # underline is near the same line at both ends. A wall spans its box.
         keep = np.zeros(n, np.uint8)
-        keep[1:] = (top_ok & bottom_ok) | long_rule
+        keep[1:] = (top_ok & bottom_ok & (hs >= 0.75 * wall)) | long_rule
         vertical = keep[labels]
     ticks = _find_ticks(small, horizontal, length=length, max_thickness=max_thick)
     return horizontal, vertical, ticks, factor
@@ -154,7 +156,11 @@ def _find_lines(
 def _find_ticks(
     small: np.ndarray, horizontal: np.ndarray, *, length: int, max_thickness: float
 ) -> np.ndarray:
-    """Comb ticks: whole short thin strokes standing on, or hanging from, a line."""
+    """Comb ticks: whole short thin strokes standing on, or hanging from, a line.
+
+    Ticks come in rows: at least ``_MIN_TICKS`` on one line, on one side of
+    it. Those a digit touches are placed by the others' pitch.
+    """
     reach = max(2, round(max_thickness) + 1)
     near_h = cv2.dilate(horizontal, _kernel(3, 2 * reach + 1))
     rest = small & (1 - cv2.dilate(horizontal, _kernel(1, 3)))
@@ -172,11 +178,8 @@ def _find_ticks(
         # A stroke that carries on across the line is writing, not a tick.
         if _crosses(small, horizontal, int(x[i]), int(w[i]), int(y[i]), int(h[i])):
             tick[i] = False
-    keep = np.zeros(n, np.uint8)
-    keep[1:] = tick
-    found = keep[labels]
     if tick.sum() < _MIN_TICKS:
-        return found
+        return np.zeros_like(small)
     standing = near_h[np.clip(y + h, 0, rows - 1), xs] > 0
     foot = np.clip(np.where(standing, y + h, y - 1), 0, rows - 1)
     # Ticks of one comb stand on (or hang from) one line: the same side, the same row.
@@ -185,18 +188,22 @@ def _find_ticks(
     breaks = np.flatnonzero(
         (np.diff(foot[mine]) > 1) | (np.diff(standing[mine].astype(np.int8)) != 0)
     )
-    for group in np.split(mine, breaks + 1):
-        if len(group) >= _MIN_TICKS:
-            row = near_h[int(np.median(foot[group]))] > 0
-            found |= _hidden_ticks(
-                small,
-                row,
-                xs[group],
-                foot[group],
-                w[group],
-                h[group],
-                standing=bool(standing[group[0]]),
-            )
+    # A lone "tick" hanging from an underline is the tail of a digit.
+    combs = [group for group in np.split(mine, breaks + 1) if len(group) >= _MIN_TICKS]
+    keep = np.zeros(n, np.uint8)
+    for group in combs:
+        keep[group + 1] = 1
+    found = keep[labels]
+    for group in combs:
+        found |= _hidden_ticks(
+            small,
+            near_h[int(np.median(foot[group]))] > 0,
+            xs[group],
+            foot[group],
+            w[group],
+            h[group],
+            standing=bool(standing[group[0]]),
+        )
     return found
 
 
@@ -291,7 +298,7 @@ def _group_quantile(
 
 def _fit_lines(
     lab: np.ndarray, along: np.ndarray, across: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Straight centre line and thickness of each labelled line, from its ink.
 
     Per position along a line, the ink across it is counted; the median of
@@ -309,8 +316,9 @@ def _fit_lines(
 
     Returns
     -------
-    offset, slope, thickness, extent, straight : (n,) float64 ndarray
-        Centre ``across = offset + slope * along``; thickness and length in
+    offset, slope, thickness, low, extent, straight : (n,) float64 ndarray
+        Centre ``across = offset + slope * along``; thickness, its lower
+        quartile (the line alone, where writing runs along it) and length in
         pixels; the share of the length where the line, alone, lies on that
         centre line within a pixel.
     """
@@ -348,7 +356,7 @@ def _fit_lines(
         residual = np.abs(centre - (offset[col_lab] + slope[col_lab] * col_at))
         use &= residual <= 1.0
     straight = np.bincount(col_lab, weights=use.astype(np.float64), minlength=n)
-    return offset, slope, thickness, extent, straight / np.maximum(extent, 1.0)
+    return offset, slope, thickness, low, extent, straight / np.maximum(extent, 1.0)
 
 
 def _line_pixels(
@@ -408,7 +416,7 @@ def _line_pixels(
         np.minimum(ys // factor, near.shape[0] - 1), np.minimum(xs // factor, near.shape[1] - 1)
     ]
     along, across = (xs, ys) if horizontal else (ys, xs)
-    offset, slope, thickness, extent, straight = _fit_lines(
+    offset, slope, thickness, low, extent, straight = _fit_lines(
         lab, along, across.astype(np.float64), n
     )
     is_long = extent >= long_run
@@ -428,7 +436,9 @@ def _line_pixels(
     span = int(along.max()) + 1
     columns = np.flatnonzero(np.bincount(lab[inside] * span + along[inside], minlength=n * span))
     cover = np.bincount(columns // span, minlength=n) / np.maximum(extent, 1.0)
-    pen = (thickness > limit) | (straight < _MIN_STRAIGHT)
+    pen = low > limit
+    if horizontal:  # walls are checked against the lines they join (`_find_lines`)
+        pen |= straight < _MIN_STRAIGHT
     printed = (cover >= _MIN_COVER) & (is_long | ~pen)
     inside &= printed[lab]
     out[ys[inside], xs[inside]] = 1
