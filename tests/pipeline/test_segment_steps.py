@@ -122,7 +122,9 @@ def test_an_underline_goes_and_a_digit_crossing_it_stays_whole() -> None:
     _one(page, 200, 150, h=80)  # crosses the line
     _zero(page, 300, 130)  # sits on it
     ink = binarize_page(page, px_per_mm=PPM)
-    clean, lines = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    clean, lines, _ = remove_form_lines(
+        ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9
+    )
     assert clean[200:203, 60:180].sum() == 0  # the line is gone away from the digits
     assert lines[200:203, 60:180].all()
     n, _, stats, _ = cv2.connectedComponentsWithStats(clean[:, 180:240], connectivity=8)
@@ -141,7 +143,7 @@ def test_box_walls_and_comb_ticks_go_but_a_one_on_the_line_stays() -> None:
     _one(page, 100, 231, h=68)  # a 1 standing on the comb's baseline
     _zero(page, 80, 80)
     ink = binarize_page(page, px_per_mm=PPM)
-    clean, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
     assert clean[60:170, 200:530].sum() == 0  # empty boxes leave nothing
     _, _, stats, _ = cv2.connectedComponentsWithStats(clean[265:305, 140:530], connectivity=8)
     assert stats[1:, 3].max(initial=0) <= 3  # nor do the ticks, but for a speck or two

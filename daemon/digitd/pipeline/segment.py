@@ -120,8 +120,8 @@ def _with_touched_line(
     """A mark's mask with the line pixels it rests on given back.
 
     Where the bottom of a 6 or a 0 lies along an underline, erasing the line
-    opened the loop; line pixels within ``reach`` rows of the mark's own ink
-    close it again.
+    opened the loop; pixels of horizontal lines (``lines``) within ``reach``
+    rows of the mark's own ink close it again.
 
     Returns
     -------
@@ -250,7 +250,7 @@ def segment_page(
         ink, rotation = rotate_ink(ink, skew)
     else:
         rotation = identity_rotation()
-    clean, lines = remove_form_lines(
+    clean, lines, _walls = remove_form_lines(
         ink,
         px_per_mm=ppm,
         min_length_mm=params.line_min_length_mm,

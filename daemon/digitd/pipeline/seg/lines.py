@@ -10,6 +10,23 @@ from digitd.pipeline.seg.components import label_components
 __all__ = ["find_form_lines", "remove_form_lines"]
 
 
+# Evenly spaced ticks found on one line that make it a comb.
+_MIN_TICKS = 3
+# A stroke crossing a line is at most this long along it (a pen stroke, slanted).
+_MAX_CROSSING_MM = 1.5
+# Share of its length over which a short printed line lies straight, alone, within a
+# pixel of its centre line, however much writing touches it (box walls: about half).
+_MIN_STRAIGHT = 0.3
+# Share of its length over which a printed line's band holds ink.
+_MIN_COVER = 0.85
+# Anti-aliased pixels this far beyond a line's own thickness belong to it too.
+_FRINGE_PX = 1.0
+# A short line thicker than both this many times the page's rules and this many pixels
+# more is a pen stroke: the walls of a box are printed with the pen of its rules.
+_PEN_RATIO = 1.5
+_PEN_MARGIN_PX = 1.5
+
+
 def _kernel(width: int, height: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, width), max(1, height)))
 
@@ -92,7 +109,21 @@ def find_form_lines(
     -------
     horizontal, vertical : (H, W) uint8 ndarray
         1 where a line runs (a little wider than the line itself; intersect
-        with the ink).
+        with the ink); comb ticks are vertical.
+    """
+    horizontal, walls, ticks, _ = _find_lines(
+        ink, px_per_mm=px_per_mm, min_length_mm=min_length_mm, max_thickness_mm=max_thickness_mm
+    )
+    return _grow(horizontal, ink.shape), _grow(walls | ticks, ink.shape)
+
+
+def _find_lines(
+    ink: np.ndarray, *, px_per_mm: float, min_length_mm: float, max_thickness_mm: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Horizontal lines, walls and rules, and comb ticks; see `find_form_lines`.
+
+    The masks are at the search resolution, 1/``factor`` of the page's (the
+    last value returned).
     """
     factor = max(1, round(px_per_mm / 4.0))
     small = _shrink(ink, factor)
@@ -113,18 +144,23 @@ def find_form_lines(
         top_ok = near_h[np.clip(ys - 1, 0, h_img - 1), xs] > 0
         bottom_ok = near_h[np.clip(ys + hs, 0, h_img - 1), xs] > 0
         long_rule = hs >= 2.5 * length
+        # Both ends near lines is not enough: the foot of a stroke standing on an
+        # underline is near the same line at both ends. A wall spans its box.
         keep = np.zeros(n, np.uint8)
-        keep[1:] = (top_ok & bottom_ok) | long_rule
+        keep[1:] = (top_ok & bottom_ok & (hs >= 0.75 * wall)) | long_rule
         vertical = keep[labels]
     ticks = _find_ticks(small, horizontal, length=length, max_thickness=max_thick)
-    vertical |= ticks
-    return _grow(horizontal, ink.shape), _grow(vertical, ink.shape)
+    return horizontal, vertical, ticks, factor
 
 
 def _find_ticks(
     small: np.ndarray, horizontal: np.ndarray, *, length: int, max_thickness: float
 ) -> np.ndarray:
-    """Comb ticks: whole short thin strokes standing on, or hanging from, a line."""
+    """Comb ticks: whole short thin strokes standing on, or hanging from, a line.
+
+    Ticks come in rows: at least ``_MIN_TICKS`` on one line, on one side of
+    it. Those a digit touches are placed by the others' pitch.
+    """
     reach = max(2, round(max_thickness) + 1)
     near_h = cv2.dilate(horizontal, _kernel(3, 2 * reach + 1))
     rest = small & (1 - cv2.dilate(horizontal, _kernel(1, 3)))
@@ -142,9 +178,91 @@ def _find_ticks(
         # A stroke that carries on across the line is writing, not a tick.
         if _crosses(small, horizontal, int(x[i]), int(w[i]), int(y[i]), int(h[i])):
             tick[i] = False
+    if tick.sum() < _MIN_TICKS:
+        return np.zeros_like(small)
+    standing = near_h[np.clip(y + h, 0, rows - 1), xs] > 0
+    foot = np.clip(np.where(standing, y + h, y - 1), 0, rows - 1)
+    # Ticks of one comb stand on (or hang from) one line: the same side, the same row.
+    mine = np.flatnonzero(tick)
+    mine = mine[np.lexsort((foot[mine], standing[mine]))]
+    breaks = np.flatnonzero(
+        (np.diff(foot[mine]) > 1) | (np.diff(standing[mine].astype(np.int8)) != 0)
+    )
+    # A lone "tick" hanging from an underline is the tail of a digit.
+    combs = [group for group in np.split(mine, breaks + 1) if len(group) >= _MIN_TICKS]
     keep = np.zeros(n, np.uint8)
-    keep[1:] = tick
-    return keep[labels]
+    for group in combs:
+        keep[group + 1] = 1
+    found = keep[labels]
+    for group in combs:
+        found |= _hidden_ticks(
+            small,
+            near_h[int(np.median(foot[group]))] > 0,
+            xs[group],
+            foot[group],
+            w[group],
+            h[group],
+            standing=bool(standing[group[0]]),
+        )
+    return found
+
+
+def _hidden_ticks(
+    small: np.ndarray,
+    line: np.ndarray,
+    xs: np.ndarray,
+    feet: np.ndarray,
+    widths: np.ndarray,
+    heights: np.ndarray,
+    *,
+    standing: bool,
+) -> np.ndarray:
+    """The ticks of a comb that writing touches, where the comb's pitch puts them.
+
+    A tick a digit touches is part of the digit's component and is not found
+    on its own; the evenly spaced ticks found on the same line give the
+    places and the size of the others.
+
+    Parameters
+    ----------
+    small : (H, W) uint8 ndarray
+        Ink at the search resolution.
+    line : (W,) bool ndarray
+        The columns where the comb's line runs.
+    xs, feet, widths, heights : (T,) int ndarray
+        Centre column, row where it meets the line, width and height of each
+        tick found, T >= 3.
+    standing : bool
+        Ticks stand on the line (else hang from it).
+
+    Returns
+    -------
+    (H, W) uint8 ndarray
+        1 on the ink of the hidden ticks.
+    """
+    out = np.zeros_like(small)
+    order = np.sort(xs.astype(np.float64))
+    steps = np.diff(order)
+    pitch = float(np.median(steps))
+    if pitch < 3 * float(np.median(widths)) + 3:
+        return out
+    cells = steps / pitch
+    if np.any(np.abs(cells - np.round(cells)) > 0.15) or np.any(np.round(cells) < 1):
+        return out  # not evenly spaced: not a comb
+    # From one pitch before the first tick found to one after the last, where the line runs.
+    places = order[0] + pitch * np.arange(-1, round((order[-1] - order[0]) / pitch) + 2)
+    places = places[(places >= 0) & (places <= len(line) - 1)]
+    places = places[line[np.round(places).astype(int)]]
+    hidden = places[np.min(np.abs(places[:, None] - order[None, :]), axis=1) > 0.25 * pitch]
+    half = max(1, round(float(np.median(widths)) / 2.0))
+    height = round(float(np.median(heights)))
+    foot = round(float(np.median(feet)))
+    top, bottom = (foot - height, foot) if standing else (foot + 1, foot + 1 + height)
+    top, bottom = max(0, top), min(small.shape[0], bottom)
+    for x in np.round(hidden).astype(int):
+        x0, x1 = max(0, x - half), min(small.shape[1], x + half + 1)
+        out[top:bottom, x0:x1] = small[top:bottom, x0:x1]
+    return out
 
 
 def _crosses(small: np.ndarray, horizontal: np.ndarray, x: int, w: int, y: int, h: int) -> bool:
@@ -166,13 +284,179 @@ def _crosses(small: np.ndarray, horizontal: np.ndarray, x: int, w: int, y: int, 
     return False
 
 
+def _group_quantile(
+    values: np.ndarray, groups: np.ndarray, n: int, q: float, valid: np.ndarray
+) -> np.ndarray:
+    """The ``q`` quantile (lower) of the valid ``values`` of each of ``n`` groups; 0 if none."""
+    order = np.lexsort((np.where(valid, values, np.iinfo(np.int64).max), groups))
+    sorted_values, sorted_groups = values[order], groups[order]
+    starts = np.searchsorted(sorted_groups, np.arange(n))
+    size = np.bincount(groups, weights=valid.astype(np.float64), minlength=n).astype(np.int64)
+    pick = np.clip(starts + ((size - 1) * q).astype(np.int64), 0, max(0, len(order) - 1))
+    return np.where(size > 0, sorted_values[pick], 0).astype(np.float64)
+
+
+def _fit_lines(
+    lab: np.ndarray, along: np.ndarray, across: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Straight centre line and thickness of each labelled line, from its ink.
+
+    Per position along a line, the ink across it is counted; the median of
+    the counts not far above their lower quartile is the line's thickness,
+    and the positions no thicker than that (where no writing touches the
+    line) give its centre line by least squares, refitted once without the
+    outliers.
+
+    Parameters
+    ----------
+    lab, along, across : (P,) int ndarray
+        Label, position along the line and position across it of each ink pixel.
+    n : int
+        Number of labels.
+
+    Returns
+    -------
+    offset, slope, thickness, low, extent, straight : (n,) float64 ndarray
+        Centre ``across = offset + slope * along``; thickness, its lower
+        quartile (the line alone, where writing runs along it) and length in
+        pixels; the share of the length where the line, alone, lies on that
+        centre line within a pixel.
+    """
+    span = int(along.max()) + 1
+    key = lab.astype(np.int64) * span + along
+    all_counts = np.bincount(key, minlength=n * span)
+    keys = np.flatnonzero(all_counts)
+    counts = all_counts[keys]
+    centre = np.bincount(key, weights=across, minlength=n * span)[keys] / counts
+    col_lab, col_at = keys // span, (keys % span).astype(np.float64)
+    first = np.full(n, np.inf)
+    last = np.full(n, -np.inf)
+    np.minimum.at(first, col_lab, col_at)
+    np.maximum.at(last, col_lab, col_at)
+    extent = np.where(np.isfinite(first), last - first + 1.0, 0.0)
+    # The lower quartile is the line alone even where writing runs along much of it
+    # (a 0 beside a box wall); the median of the counts up to twice that is its full
+    # width, anti-aliased edges and all.
+    low = _group_quantile(counts, col_lab, n, 0.25, np.ones(len(counts), bool))
+    thickness = _group_quantile(counts, col_lab, n, 0.5, counts <= 2 * low[col_lab])
+    use = counts <= thickness[col_lab] + 1
+    offset = np.zeros(n)
+    slope = np.zeros(n)
+    for _ in range(2):
+        w = use.astype(np.float64)
+        s0 = np.bincount(col_lab, weights=w, minlength=n)
+        sx = np.bincount(col_lab, weights=w * col_at, minlength=n)
+        sy = np.bincount(col_lab, weights=w * centre, minlength=n)
+        sxx = np.bincount(col_lab, weights=w * col_at * col_at, minlength=n)
+        sxy = np.bincount(col_lab, weights=w * col_at * centre, minlength=n)
+        det = s0 * sxx - sx * sx
+        ok = (s0 >= 2) & (det > 1e-9 * np.maximum(s0 * sxx, 1.0))
+        slope = np.where(ok, (s0 * sxy - sx * sy) / np.where(ok, det, 1.0), 0.0)
+        offset = np.where(s0 > 0, (sy - slope * sx) / np.maximum(s0, 1e-9), 0.0)
+        residual = np.abs(centre - (offset[col_lab] + slope[col_lab] * col_at))
+        use &= residual <= 1.0
+    straight = np.bincount(col_lab, weights=use.astype(np.float64), minlength=n)
+    return offset, slope, thickness, low, extent, straight / np.maximum(extent, 1.0)
+
+
+def _line_pixels(
+    ink: np.ndarray,
+    found: np.ndarray,
+    factor: int,
+    *,
+    horizontal: bool,
+    long_run: float,
+    reference: float | None = None,
+) -> tuple[np.ndarray, float | None]:
+    """The ink of each line found: a straight band of the line's own thickness.
+
+    A printed line is straight and equally thick all along; near it, ink
+    outside that band (the bowl of a digit dipping under an underline, a
+    stroke beside a box wall) is writing and is left alone. A "line" whose
+    band is not inked over most of its length, or a short one (under
+    ``long_run``) that is not straight over a good part of it, is the row of
+    a written word's letters. The rules of one form are printed with one
+    pen: a short line much thicker than the long rules is a pen stroke (a 1
+    or the stem of a 7 standing in a box, the bars of touching 7s). Neither
+    is erased.
+
+    Parameters
+    ----------
+    ink : (H, W) uint8 ndarray
+        1 for ink.
+    found : (h, w) uint8 ndarray
+        1 on the lines found at the search resolution, 1/``factor`` of the page's.
+    factor : int
+    horizontal : bool
+    long_run : float
+        Lines at least this long, in pixels, are print whatever their thickness.
+    reference : float or None
+        Thickness of the page's printed rules, in pixels; None measures it
+        from this call's long lines (or all of them, when none is long).
+
+    Returns
+    -------
+    pixels : (H, W) uint8 ndarray
+        1 on the lines' pixels.
+    reference : float or None
+        The rules' thickness used; None when there were no lines.
+    """
+    out = np.zeros_like(ink)
+    # One search pixel around the lines found: their fringes, and on to where walls meet lines.
+    near = cv2.dilate(found, _kernel(3, 3))
+    n, labels = cv2.connectedComponents(near, connectivity=8, ltype=cv2.CV_32S)
+    if n <= 1:
+        return out, reference
+    points = cv2.findNonZero(ink & _grow(near, ink.shape))  # far faster than np.nonzero
+    if points is None:
+        return out, reference
+    points = points.reshape(-1, 2).astype(np.int64)
+    xs, ys = points[:, 0], points[:, 1]
+    lab = labels[
+        np.minimum(ys // factor, near.shape[0] - 1), np.minimum(xs // factor, near.shape[1] - 1)
+    ]
+    along, across = (xs, ys) if horizontal else (ys, xs)
+    offset, slope, thickness, low, extent, straight = _fit_lines(
+        lab, along, across.astype(np.float64), n
+    )
+    is_long = extent >= long_run
+    if reference is None:
+        weight = np.bincount(lab, minlength=n).astype(np.float64)
+        pool = np.flatnonzero(is_long & (weight > 0))
+        if len(pool) == 0:
+            pool = np.flatnonzero(weight > 0)
+        order = pool[np.argsort(thickness[pool], kind="stable")]
+        cumulative = np.cumsum(weight[order])
+        reference = float(thickness[order[np.searchsorted(cumulative, cumulative[-1] / 2.0)]])
+    limit = max(_PEN_RATIO * reference, reference + _PEN_MARGIN_PX)
+    distance = np.abs(across - (offset[lab] + slope[lab] * along))
+    inside = distance <= (thickness[lab] - 1.0) / 2.0 + _FRINGE_PX
+    # A printed line inks its band all along; the bottoms of a written word, which a
+    # coarse search may take for a line, leave gaps between the letters.
+    span = int(along.max()) + 1
+    columns = np.flatnonzero(np.bincount(lab[inside] * span + along[inside], minlength=n * span))
+    cover = np.bincount(columns // span, minlength=n) / np.maximum(extent, 1.0)
+    pen = low > limit
+    if horizontal:  # walls are checked against the lines they join (`_find_lines`)
+        pen |= straight < _MIN_STRAIGHT
+    printed = (cover >= _MIN_COVER) & (is_long | ~pen)
+    inside &= printed[lab]
+    out[ys[inside], xs[inside]] = 1
+    return out, reference
+
+
 def remove_form_lines(
     ink: np.ndarray, *, px_per_mm: float, min_length_mm: float, max_thickness_mm: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Erase printed lines, then restore the strokes that cross them.
 
-    A pixel of a horizontal line is given back when ink continues above and
-    below it (a stroke crossing the line); likewise left and right for a
+    Each line found is erased as a straight band of its own measured
+    thickness, so writing that touches it from either side keeps its ink;
+    short "lines" that are pen strokes or rows of written letters are kept
+    whole (see `_line_pixels`). Comb ticks are erased where they lie, also
+    where a digit leans on one. A pixel of a horizontal line is given back
+    when ink continues above and below it over no more than a stroke's
+    width (a stroke crossing the line); likewise left and right for a
     vertical line. A digit sitting on an underline loses only the line.
 
     Parameters
@@ -187,19 +471,49 @@ def remove_form_lines(
     -------
     clean : (H, W) uint8 ndarray
         1 for ink that is not a printed line.
-    lines : (H, W) uint8 ndarray
-        1 on the removed line pixels (before restoring crossings).
+    horizontal, vertical : (H, W) uint8 ndarray
+        1 on the removed pixels of horizontal and of vertical lines (before
+        restoring crossings).
     """
-    horizontal, vertical = find_form_lines(
+    found_h, found_v, found_ticks, factor = _find_lines(
         ink, px_per_mm=px_per_mm, min_length_mm=min_length_mm, max_thickness_mm=max_thickness_mm
     )
-    # Anti-aliased fringes and the stair steps of a slightly tilted line belong to it too.
+    long_run = 2.5 * min_length_mm * px_per_mm
+    horizontal, rules = _line_pixels(ink, found_h, factor, horizontal=True, long_run=long_run)
+    vertical, _ = _line_pixels(
+        ink, found_v, factor, horizontal=False, long_run=long_run, reference=rules
+    )
+    # Ticks are placed by the comb's pitch, not fitted: a digit may lean on one all along.
     reach = max(1, round(0.25 * px_per_mm))
-    horizontal = cv2.dilate(horizontal, _kernel(3, 2 * reach + 1)) & ink
-    vertical = cv2.dilate(vertical, _kernel(2 * reach + 1, 3)) & ink
-    lines = horizontal | vertical
-    clean = ink & (1 - lines)
+    if found_ticks.any():
+        ticks = _grow(found_ticks, ink.shape)
+        vertical |= cv2.dilate(ticks, _kernel(3, 2 * reach + 1)) & ink
+    clean = ink & (1 - (horizontal | vertical))
     span = int(np.ceil(max(2.0, max_thickness_mm * px_per_mm))) + 2 * reach + 3
-    across_h = cv2.morphologyEx(clean, cv2.MORPH_CLOSE, _kernel(1, span)) & horizontal
-    across_v = cv2.morphologyEx(clean, cv2.MORPH_CLOSE, _kernel(span, 1)) & vertical
-    return clean | across_h | across_v, lines
+    crossing = max(3, round(_MAX_CROSSING_MM * px_per_mm))
+    across_h = _crossings(clean, horizontal, span=span, longest=crossing, horizontal=True)
+    across_v = _crossings(clean, vertical, span=span, longest=crossing, horizontal=False)
+    return clean | across_h | across_v, horizontal, vertical
+
+
+def _crossings(
+    clean: np.ndarray, line: np.ndarray, *, span: int, longest: int, horizontal: bool
+) -> np.ndarray:
+    """Line pixels with writing on both sides, where a stroke crosses the line.
+
+    A stretch with ink on both sides longer than ``longest`` along the line is
+    two marks touching the line from either side (digits in neighbouring
+    boxes), not one stroke crossing it, and stays erased.
+    """
+    across = _kernel(1, span) if horizontal else _kernel(span, 1)
+    both = cv2.morphologyEx(clean, cv2.MORPH_CLOSE, across) & line
+    x, y, w, h = cv2.boundingRect(both)
+    if w == 0:
+        return both
+    pad = longest + 1
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(both.shape[1], x + w + pad), min(both.shape[0], y + h + pad)
+    along = _kernel(longest + 1, 1) if horizontal else _kernel(1, longest + 1)
+    region = both[y0:y1, x0:x1]
+    region -= cv2.morphologyEx(region, cv2.MORPH_OPEN, along)  # in place: ``both`` is ours
+    return both

@@ -1,0 +1,121 @@
+"""Digits that touch or cross printed form lines survive their removal whole."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitd.pipeline.seg.binarize import binarize_page
+from digitd.pipeline.seg.lines import remove_form_lines
+from digitd.pipeline.segment import SegmentationParams, segment_page
+
+PPM = 300 / 25.4  # pixels per mm at 300 dpi
+
+
+def _blank(h: int = 400, w: int = 900) -> np.ndarray:
+    return np.full((h, w), 245, np.uint8)
+
+
+def _zero(page: np.ndarray, cx: int, top: int, h: int = 72, w: int = 6) -> None:
+    cv2.ellipse(page, (cx, top + h // 2), (h // 3, h // 2), 0, 0, 360, 0, w, cv2.LINE_AA)
+
+
+def _three(page: np.ndarray, cx: int, top: int, h: int = 72, w: int = 6) -> None:
+    """Two bowls open to the left, one above the other."""
+    r = h // 4
+    for cy in (top + r, top + 3 * r):
+        cv2.ellipse(page, (cx, cy), (r + 4, r), 0, -130, 130, 0, w, cv2.LINE_AA)
+
+
+def _one(page: np.ndarray, x: int, top: int, h: int = 72, w: int = 6) -> None:
+    cv2.line(page, (x + 6, top), (x, top + h), 0, w, cv2.LINE_AA)
+
+
+def test_a_bowl_dipping_under_an_underline_keeps_its_bottom() -> None:
+    page = _blank()
+    cv2.line(page, (50, 200), (850, 200), 0, 3)  # printed underline, 0.25 mm
+    _zero(page, 300, 138)  # bottom at 210, 10 px under the line
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, lines, _ = remove_form_lines(
+        ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9
+    )
+    assert clean[198:203, 60:250].sum() == 0  # the line is gone away from the digit
+    assert lines[199:202, 60:250].all()
+    below = clean[204:214, 270:330]
+    assert below.sum() > 0.8 * ink[204:214, 270:330].sum()  # the bowl's bottom stays
+    _n, _, stats, _ = cv2.connectedComponentsWithStats(clean[120:230, 250:350], connectivity=8)
+    assert stats[1:, 3].max() >= 70  # and the 0 is whole again, line pixels and all
+
+
+def test_a_vertical_stroke_beside_a_box_wall_stays() -> None:
+    page = _blank()
+    cv2.rectangle(page, (100, 100), (500, 230), 0, 2)  # one box, 11 mm tall
+    _zero(page, 132, 130, h=80)  # its left side runs along the wall, 2-3 px off it
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    assert clean[110:220, 98:103].sum() == 0  # the wall goes
+    side = (slice(140, 200), slice(104, 112))
+    assert clean[side].sum() > 0.8 * ink[side].sum()  # the side of the 0 stays
+
+
+def _digit_boxes(page: np.ndarray) -> list[tuple[int, int, int, int]]:
+    seg = segment_page(page, dpi=300.0, params=SegmentationParams())
+    return [d.box for f in seg.fields for d in f.digits]
+
+
+def test_digits_written_through_an_underline_are_cropped_whole() -> None:
+    page = _blank()
+    cv2.line(page, (40, 200), (860, 200), 0, 3)
+    # Written through the line: the lower bowl or the foot of each digit lies just under it.
+    _three(page, 150, 136)  # 136..208
+    _zero(page, 300, 134)  # 134..206
+    _one(page, 420, 150)  # 150..222
+    _zero(page, 540, 135)  # 135..207
+    _three(page, 680, 137)  # 137..209
+    boxes = sorted(_digit_boxes(page))
+    assert len(boxes) == 5
+    for (x, y, w, h), (top, bottom) in zip(
+        boxes, [(136, 208), (134, 206), (150, 222), (135, 207), (137, 209)], strict=True
+    ):
+        assert y <= top + 4 and y + h >= bottom - 4, (x, y, w, h)
+
+
+def test_a_one_standing_in_a_box_is_not_taken_for_a_wall() -> None:
+    page = _blank()
+    for k in range(6):  # date boxes: 5.2 mm pitch, 7.5 mm tall, thin rules
+        cv2.rectangle(page, (100 + 61 * k, 100), (100 + 61 * (k + 1), 189), 0, 2)
+    cv2.line(page, (222 + 30, 105), (222 + 30, 184), 0, 6)  # an upright 1, nearly box-tall
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    one = (slice(105, 185), slice(246, 259))
+    assert clean[one].sum() > 0.9 * ink[one].sum()
+    assert clean[110:180, 95:106].sum() == 0 and clean[110:180, 280:290].sum() == 0  # walls go
+
+
+def test_a_comb_tick_a_digit_touches_goes_with_the_others() -> None:
+    page = _blank()
+    cv2.line(page, (60, 300), (599, 300), 0, 2)  # a comb: baseline and ticks, 6.5 mm pitch
+    for k in range(8):
+        cv2.line(page, (60 + 77 * k, 300), (60 + 77 * k, 272), 0, 2)
+    # A 0 whose left side leans on the fourth tick, its bottom just above the line.
+    cv2.ellipse(page, (60 + 77 * 3 + 26, 262), (24, 32), 0, 0, 360, 0, 6, cv2.LINE_AA)
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    tick = (slice(283, 298), slice(60 + 77 * 3 - 2, 60 + 77 * 3 + 3))
+    assert clean[tick].sum() <= 3
+    zero = (slice(228, 296), slice(60 + 77 * 3 + 4, 60 + 77 * 3 + 52))
+    assert clean[zero].sum() > 0.9 * ink[zero].sum()
+
+
+def test_the_foot_of_a_stem_on_an_underline_is_not_a_wall() -> None:
+    page = _blank()
+    cv2.line(page, (40, 200), (860, 200), 0, 3)
+    for x in (200, 420, 640):  # 7s whose straight stems skip just above the line
+        cv2.line(page, (x, 130), (x + 30, 130), 0, 5, cv2.LINE_AA)
+        cv2.line(page, (x + 30, 130), (x + 30, 205), 0, 5, cv2.LINE_AA)
+        page[189:193, x + 25 : x + 36] = 245
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    for x in (200, 420, 640):
+        foot = (slice(193, 198), slice(x + 25, x + 36))  # between the skip and the line
+        assert clean[foot].sum() > 0.9 * ink[foot].sum()
