@@ -20,6 +20,12 @@ _LETTER_SHARE = 0.8
 # x-height letter among capitals (printed x-heights are about 0.5 to 0.65 of the
 # capitals); handwritten digits of one field vary less than that.
 _X_HEIGHT_SHARE = 0.68
+# x-height letters are about as wide as tall or wider (a c e m n o s u v w x z);
+# narrower small marks are strokes (comb-box ticks, the stem of an i, a comma).
+_LETTER_MIN_ASPECT = 0.45
+# Small marks this alike (height, top and bottom within this share of their
+# height), three or more to a row, are print: a legend, a serial number, a label.
+_PRINT_ROW_TOLERANCE = 0.12
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +43,23 @@ class Marks:
         x, y, w, h of each mark, tight on its ink.
     members : tuple of tuple of int
         The labels (in ``labels``) that make up each mark.
+    print_row : (G,) bool ndarray or None
+        Marks that are one of a row of alike small printed glyphs (a legend
+        over date boxes, a serial number): never joined to a digit as its
+        piece. None when no mark is.
     """
 
     labels: np.ndarray
     ink: np.ndarray
     boxes: np.ndarray
     members: tuple[tuple[int, ...], ...]
+    print_row: np.ndarray | None = None
+
+    def is_print_row(self) -> np.ndarray:
+        """(G,) bool ndarray, True for the marks of rows of small print."""
+        if self.print_row is None:
+            return np.zeros(len(self.boxes), bool)
+        return self.print_row
 
     def mask_of(self, i: int) -> np.ndarray:
         """(h, w) uint8 mask, 1 on the ink of mark ``i`` within its box."""
@@ -61,11 +78,23 @@ def _drop_noise(
     min_height_mm: float,
     max_height_mm: float,
     max_aspect: float,
-) -> np.ndarray:
-    """Ink without specks, punch holes, edge shadows, and marks too big or long for digits."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ink without specks, punch holes, edge shadows, and marks too big or long for digits.
+
+    Returns
+    -------
+    kept : (H, W) uint8 ndarray
+        The ink left.
+    labels : (H, W) int32 ndarray
+        Component labels of ``ink``; the kept components keep theirs.
+    stats : (n, 5) int64 ndarray
+        x, y, w, h, area of each label (row 0 the background).
+    keep : (n,) bool ndarray
+        True for the kept components.
+    """
     n, labels, stats = label_components(ink)
     if n <= 1:
-        return ink
+        return ink, labels, stats, np.zeros(n, bool)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     speck = speck_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
@@ -87,18 +116,74 @@ def _drop_noise(
     # Hair-thin straight slivers are what is left of broken printed lines.
     sliver = (w <= max(1, round(0.15 * px_per_mm))) & (h > speck)
     drop = np.flatnonzero(tiny | hole | shadow | big | sliver) + 1
+    keep = np.ones(n, bool)
+    keep[0] = False
+    keep[drop] = False
     if len(drop) > n // 2:
-        keep = np.ones(n, np.uint8)
-        keep[0] = 0
-        keep[drop] = 0
-        return keep[labels]
+        return keep.astype(np.uint8)[labels], labels, stats, keep
     # Few to drop: erase them where they lie rather than relabel the whole page.
     kept = ink.copy()
     for i in drop:
         bx, by, bw, bh = (int(v) for v in stats[i, :4])
         window = kept[by : by + bh, bx : bx + bw]
         window[labels[by : by + bh, bx : bx + bw] == i] = 0
-    return kept
+    return kept, labels, stats, keep
+
+
+def _print_rows(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndarray:
+    """Labels of small kept components that stand in a row of alike glyphs.
+
+    Printed glyphs of one line share their height, top and bottom to a pixel
+    or two; three or more such small glyphs within a few heights of each
+    other are print (the DDMMYYYY legend over date boxes, a serial number,
+    a small label), never the loose piece of a handwritten digit.
+
+    Parameters
+    ----------
+    stats : (n, 5) int64 ndarray
+        Component boxes and areas, row 0 the background.
+    keep : (n,) bool ndarray
+    min_h : float
+        Digit height limit in pixels; only shorter components are tried.
+
+    Returns
+    -------
+    ids : (k,) int64 ndarray
+        Component labels.
+    """
+    h = stats[:, 3]
+    ids = np.flatnonzero(keep & (h < min_h) & (h >= 0.35 * min_h))
+    if len(ids) < 3 or len(ids) > _MAX_PAIRWISE:
+        return np.zeros(0, np.int64)
+    b = stats[ids].astype(np.float64)
+    hh = b[:, 3]
+    top, bottom = b[:, 1], b[:, 1] + b[:, 3]
+    cx = b[:, 0] + b[:, 2] / 2.0
+    tol = _PRINT_ROW_TOLERANCE * np.maximum(hh[:, None], 2.0 / _PRINT_ROW_TOLERANCE)
+    alike = (
+        (np.abs(hh[:, None] - hh[None, :]) <= tol)
+        & (np.abs(top[:, None] - top[None, :]) <= tol)
+        & (np.abs(bottom[:, None] - bottom[None, :]) <= tol)
+        & (np.abs(cx[:, None] - cx[None, :]) <= 8.0 * hh[:, None])
+    )
+    np.fill_diagonal(alike, False)
+    row = alike.sum(axis=1) >= 2
+    if not row.any():
+        return np.zeros(0, np.int64)
+    # Smaller glyphs on the same baseline (the o of "No", a lower-case word) go with it.
+    others = np.flatnonzero(keep & (h < min_h))
+    others = others[~np.isin(others, ids[row])]
+    if len(others) == 0 or len(others) * int(row.sum()) > _MAX_PAIRWISE**2:
+        return ids[row]
+    o = stats[others].astype(np.float64)
+    r_bottom, r_cx, r_h = bottom[row], cx[row], hh[row]
+    r_tol = _PRINT_ROW_TOLERANCE * np.maximum(r_h, 2.0 / _PRINT_ROW_TOLERANCE)
+    on_line = (
+        (np.abs(o[:, 1, None] + o[:, 3, None] - r_bottom[None, :]) <= r_tol[None, :])
+        & (np.abs(o[:, 0, None] + o[:, 2, None] / 2.0 - r_cx[None, :]) <= 4.0 * r_h[None, :])
+        & (o[:, 3, None] <= r_h[None, :] + r_tol[None, :])
+    ).any(axis=1)
+    return np.concatenate([ids[row], others[on_line]])
 
 
 def find_marks(
@@ -134,7 +219,7 @@ def find_marks(
     -------
     Marks
     """
-    kept = _drop_noise(
+    kept, ink_labels, ink_stats, keep = _drop_noise(
         ink,
         px_per_mm=px_per_mm,
         speck_mm=speck_mm,
@@ -142,23 +227,46 @@ def find_marks(
         max_height_mm=max_height_mm,
         max_aspect=max_aspect,
     )
+    # Rows of small print are kept out of the bridging, so a legend or serial
+    # number just above handwritten digits does not become part of them.
+    printed = _print_rows(ink_stats, keep, min_h=min_height_mm * px_per_mm)
+    bridged = kept
+    if len(printed):
+        bridged = kept.copy()
+        for i in printed:
+            bx, by, bw, bh = (int(v) for v in ink_stats[i, :4])
+            window = bridged[by : by + bh, bx : bx + bw]
+            window[ink_labels[by : by + bh, bx : bx + bw] == i] = 0
     gap = max(1, round(merge_gap_mm * px_per_mm / 2.0))
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * gap + 1))
-    joined = cv2.dilate(kept, bridge)
-    _n, labels, stats = label_components(joined, areas=False)
+    joined = cv2.dilate(bridged, bridge)
+    n, labels, stats = label_components(joined, areas=False)
     boxes = stats[1:, :4].astype(np.int64).copy()
     boxes[:, 1] += gap
     boxes[:, 3] -= 2 * gap
     boxes[:, 2:] = np.maximum(boxes[:, 2:], 1)
+    if len(printed) == 0:
+        members = tuple((i + 1,) for i in range(len(boxes)))
+        return Marks(labels=labels, ink=kept, boxes=boxes, members=members)
+    # Each printed glyph is a mark of its own, under a new label.
+    for k, i in enumerate(printed):
+        bx, by, bw, bh = (int(v) for v in ink_stats[i, :4])
+        window = labels[by : by + bh, bx : bx + bw]
+        window[ink_labels[by : by + bh, bx : bx + bw] == i] = n + k
+    boxes = np.concatenate([boxes, ink_stats[printed, :4].astype(np.int64)])
     members = tuple((i + 1,) for i in range(len(boxes)))
-    return Marks(labels=labels, ink=kept, boxes=boxes, members=members)
+    print_row = np.zeros(len(boxes), bool)
+    print_row[n - 1 :] = True
+    return Marks(labels=labels, ink=kept, boxes=boxes, members=members, print_row=print_row)
 
 
 def _merge(marks: Marks, owner: np.ndarray) -> Marks:
     """Marks united by ``owner`` (the mark each one joins, itself if none)."""
     boxes = marks.boxes
+    printed = marks.is_print_row()
     new_boxes: list[np.ndarray] = []
     new_members: list[tuple[int, ...]] = []
+    new_printed: list[bool] = []
     for g in np.unique(owner):
         parts = np.flatnonzero(owner == g)
         pb = boxes[parts]
@@ -166,11 +274,13 @@ def _merge(marks: Marks, owner: np.ndarray) -> Marks:
         x1, y1 = (pb[:, 0] + pb[:, 2]).max(), (pb[:, 1] + pb[:, 3]).max()
         new_boxes.append(np.array([x0, y0, x1 - x0, y1 - y0]))
         new_members.append(tuple(m for p in parts for m in marks.members[p]))
+        new_printed.append(bool(printed[parts].all()))
     return Marks(
         labels=marks.labels,
         ink=marks.ink,
         boxes=np.array(new_boxes, dtype=np.int64).reshape(-1, 4),
         members=tuple(new_members),
+        print_row=np.array(new_printed, bool) if marks.print_row is not None else None,
     )
 
 
@@ -184,7 +294,7 @@ def _join_overlapping(marks: Marks, *, px_per_mm: float, min_height_mm: float) -
     """
     boxes = marks.boxes
     min_h = min_height_mm * px_per_mm
-    parts = np.flatnonzero(boxes[:, 3] >= 0.25 * min_h)
+    parts = np.flatnonzero((boxes[:, 3] >= 0.25 * min_h) & ~marks.is_print_row())
     if len(parts) < 2 or len(parts) > _MAX_PAIRWISE:
         return marks
     b = boxes[parts]
@@ -234,8 +344,9 @@ def join_fragments(
         return marks
     min_h = min_height_mm * px_per_mm
     gap = max_gap_mm * px_per_mm
+    printed = marks.is_print_row()
     big = np.flatnonzero(boxes[:, 3] >= min_h)
-    small = np.flatnonzero((boxes[:, 3] < min_h) & (boxes[:, 3] >= 0.1 * min_h))
+    small = np.flatnonzero((boxes[:, 3] < min_h) & (boxes[:, 3] >= 0.1 * min_h) & ~printed)
     if len(big) == 0 or len(small) == 0 or len(big) * len(small) > _MAX_PAIRWISE**2:
         return marks
     b, s = boxes[big], boxes[small]
@@ -306,8 +417,10 @@ def _count_letters(
     members = boxes[run]
     x0 = members[:, 0].min() - reach
     x1 = (members[:, 0] + members[:, 2]).max() + reach
-    y0 = members[:, 1].min()
-    y1 = (members[:, 1] + members[:, 3]).max()
+    # The run's typical band, so one tall mark (a digit joined to something
+    # above it) does not widen it over a line of print.
+    y0 = float(np.median(members[:, 1]))
+    y1 = float(np.median(members[:, 1] + members[:, 3]))
     inside = (small_cx >= x0) & (small_cx <= x1) & (small_cy >= y0) & (small_cy <= y1)
     # x-height letters stand well under the capitals and digits beside them; a
     # small digit written just under the size limit does not.
@@ -363,8 +476,16 @@ def group_fields(
     min_h = min_height_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
     is_digit = (h >= min_h) & (h <= max_h)
-    # Letter-like small marks: x-height letters are about as wide as tall, not long arcs.
-    small = ~is_digit & (h < min_h) & (h >= 0.35 * min_h) & (boxes[:, 2] <= 1.5 * h)
+    # Letter-like small marks: x-height letters are about as wide as tall, not long
+    # arcs (a dash), nor thin strokes (a comb-box tick, a comma, the stem of an i).
+    w = boxes[:, 2]
+    small = (
+        ~is_digit
+        & (h < min_h)
+        & (h >= 0.35 * min_h)
+        & (w <= 1.5 * h)
+        & (w >= _LETTER_MIN_ASPECT * h)
+    )
     small_cx = boxes[small, 0] + boxes[small, 2] / 2.0
     small_cy = boxes[small, 1] + boxes[small, 3] / 2.0
     small_h = boxes[small, 3]
@@ -400,4 +521,37 @@ def group_fields(
             if len(run) <= 2 and near_words:
                 continue
             fields.append(run)
+    return _join_across_rows(boxes, fields, gap=gap)
+
+
+def _join_across_rows(boxes: np.ndarray, fields: list[list[int]], *, gap: float) -> list[list[int]]:
+    """Join fields that continue each other on a drifting line.
+
+    A handwritten date or amount rises or falls along its length, and its two
+    ends can land in different rows. A field that starts within ``gap`` to the
+    right of where another ends, with its first mark level with the other's
+    last (overlapping by more than half the shorter height), continues it.
+    The joined field takes the place of the one on the left.
+    """
+    fields = [list(f) for f in fields]
+    joined = True
+    while joined and len(fields) > 1:
+        joined = False
+        x0 = np.array([boxes[f, 0].min() for f in fields])
+        x1 = np.array([(boxes[f, 0] + boxes[f, 2]).max() for f in fields])
+        for a, left in enumerate(fields):
+            last = max(left, key=lambda i: int(boxes[i, 0] + boxes[i, 2]))
+            for b, right in enumerate(fields):
+                if a == b or not (x0[a] < x0[b] and -0.1 * gap <= x0[b] - x1[a] <= gap):
+                    continue
+                first = min(right, key=lambda i: int(boxes[i, 0]))
+                top = max(boxes[last, 1], boxes[first, 1])
+                bottom = min(boxes[last, 1] + boxes[last, 3], boxes[first, 1] + boxes[first, 3])
+                if bottom - top > 0.5 * min(boxes[last, 3], boxes[first, 3]):
+                    fields[a] = sorted(left + right, key=lambda i: int(boxes[i, 0]))
+                    del fields[b]
+                    joined = True
+                    break
+            if joined:
+                break
     return fields

@@ -1,0 +1,87 @@
+"""Marks into fields on real layouts: comb-box dates, print above digits, drifting lines."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitd.pipeline.seg.binarize import binarize_page
+from digitd.pipeline.seg.group import Marks, find_marks, group_fields, join_fragments
+
+PPM = 300 / 25.4  # pixels per mm at 300 dpi
+GROUPING = {"px_per_mm": PPM, "min_height_mm": 3.0, "max_height_mm": 16.0, "field_gap_mm": 8.0}
+
+
+def _blank(h: int = 300, w: int = 900) -> np.ndarray:
+    return np.full((h, w), 245, np.uint8)
+
+
+def _zero(page: np.ndarray, x: int, y: int, h: int = 60, w: int = 5) -> None:
+    """A zero ``h`` pixels tall with its top-left corner at (x, y)."""
+    cv2.ellipse(page, (x + h // 3, y + h // 2), (h // 3, h // 2), 0, 0, 360, 0, w, cv2.LINE_AA)
+
+
+def _marks(page: np.ndarray) -> Marks:
+    ink = binarize_page(page, px_per_mm=PPM)
+    marks = find_marks(
+        ink,
+        px_per_mm=PPM,
+        speck_mm=0.8,
+        min_height_mm=3.0,
+        max_height_mm=16.0,
+        max_aspect=3.5,
+        merge_gap_mm=1.2,
+    )
+    return join_fragments(marks, px_per_mm=PPM, min_height_mm=3.0)
+
+
+def test_comb_ticks_between_the_digits_of_a_date_do_not_make_it_text() -> None:
+    page = _blank()
+    for k in range(8):  # DDMMYYYY, one digit per 5.5 mm cell, a tick between cells
+        x = 60 + 65 * k
+        _zero(page, x, 100)
+        cv2.line(page, (x + 54, 145), (x + 54, 168), 0, 4)  # 2 mm tick at the baseline
+    runs = group_fields(_marks(page).boxes, **GROUPING)
+    assert [len(r) for r in runs] == [8]
+
+
+def test_a_line_of_print_just_above_digits_is_not_joined_to_them() -> None:
+    page = _blank()
+    cv2.putText(page, "No 506089", (300, 88), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2, cv2.LINE_AA)
+    for k in range(6):  # digits 5 mm tall, 0.6 mm under the print's baseline
+        _zero(page, 250 + 60 * k, 95)
+    marks = _marks(page)
+    tall = marks.boxes[:, 3] >= 3.0 * PPM
+    assert tall.sum() == 6
+    assert marks.boxes[tall, 3].max() <= 70  # each zero (67 px) alone, nothing above it
+    assert marks.is_print_row()[~tall].all()
+    assert [len(r) for r in group_fields(marks.boxes, **GROUPING)] == [6]
+
+
+def test_pieces_of_a_handwritten_digit_still_join_next_to_a_line_of_print() -> None:
+    page = _blank()
+    cv2.putText(page, "No 506089", (500, 88), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2, cv2.LINE_AA)
+    cv2.line(page, (210, 100), (250, 100), 0, 6)  # a 5 whose bar floats 1 mm above it
+    cv2.line(page, (212, 112), (208, 140), 0, 6)
+    cv2.ellipse(page, (228, 152), (22, 20), 0, -120, 150, 0, 6)
+    marks = _marks(page)
+    tall = np.flatnonzero(marks.boxes[:, 3] >= 3.0 * PPM)
+    assert len(tall) == 1 and marks.boxes[tall[0], 1] <= 100
+
+
+def test_a_date_drifting_across_two_rows_is_one_field() -> None:
+    page = _blank(400, 900)
+    for k in range(8):  # the line falls 1 mm per digit: the last digit is 7 mm lower
+        _zero(page, 60 + 70 * k, 100 + 12 * k)
+    runs = group_fields(_marks(page).boxes, **GROUPING)
+    assert [len(r) for r in runs] == [8]
+    assert runs[0] == sorted(runs[0], key=lambda i: int(_marks(page).boxes[i, 0]))
+
+
+def test_two_fields_one_above_the_other_stay_apart() -> None:
+    page = _blank(400, 900)
+    for k in range(4):
+        _zero(page, 60 + 70 * k, 60)
+        _zero(page, 60 + 70 * k, 200)
+    runs = group_fields(_marks(page).boxes, **GROUPING)
+    assert [len(r) for r in runs] == [4, 4]
