@@ -85,3 +85,52 @@ def test_two_fields_one_above_the_other_stay_apart() -> None:
         _zero(page, 60 + 70 * k, 200)
     runs = group_fields(_marks(page).boxes, **GROUPING)
     assert [len(r) for r in runs] == [4, 4]
+
+
+def test_a_bold_zero_is_not_taken_for_a_punch_hole() -> None:
+    page = _blank()
+    cv2.ellipse(page, (200, 150), (24, 30), 0, 0, 360, 0, 16, cv2.LINE_AA)  # pen 1.4 mm
+    cv2.circle(page, (500, 150), 35, 20, -1)  # a 6 mm punch hole
+    boxes = _marks(page).boxes
+    assert len(boxes) == 1 and abs(int(boxes[0, 0]) - 168) <= 4
+
+
+def test_a_small_digit_in_the_line_joins_the_field_and_separators_do_not_split_it() -> None:
+    page = _blank()
+    for x in [60, 125, 215, 280, 345, 435, 500]:  # 1,25,000 with a comma after 1 and 25
+        _zero(page, x, 100)
+    cv2.line(page, (108, 158), (103, 172), 0, 5)  # commas at the baseline
+    cv2.line(page, (263, 158), (258, 172), 0, 5)
+    _zero(page, 570, 122, h=38, w=4)  # a 3.2 mm zero: a digit, ...
+    _zero(page, 640, 130, h=30, w=4)  # ... and a 2.5 mm one written small
+    cv2.line(page, (780, 130), (800, 130), 0, 4)  # a dash well after the field stays out
+    cv2.line(page, (300, 40), (312, 40), 0, 4)  # a stroke above the line stays out
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    assert len(runs) == 1
+    b = marks.boxes[runs[0]]
+    assert len(b) == 9  # the digits; the commas are left to the classifier of marks
+    assert list(b[:, 0]) == sorted(b[:, 0])
+    assert b[-1, 3] < 3.0 * PPM
+
+
+def test_comb_ticks_beside_the_digits_do_not_join_the_field() -> None:
+    page = _blank()
+    for k in range(8):  # ticks drawn by hand: not alike enough to be print
+        x = 60 + 65 * k
+        _zero(page, x, 100)
+        cv2.line(page, (x + 54, 150 - 3 * (k % 3)), (x + 54 + k % 2, 168), 0, 3 + k % 2)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    assert [len(r) for r in runs] == [8]
+
+
+def test_digits_cut_flat_by_an_underline_are_not_taken_for_print() -> None:
+    page = _blank()
+    for k in range(6):  # alternately whole zeros and zeros whose bottom was cut flat
+        h = 60 if k % 2 == 0 else 30
+        _zero(page, 100 + 70 * k, 100 + 60 - h if k % 2 == 0 else 130, h=60)
+        if k % 2:
+            page[160:, 100 + 70 * k : 170 + 70 * k] = 245
+    marks = _marks(page)
+    assert not marks.is_print_row().any()

@@ -273,13 +273,19 @@ def segment_page(
     }
     named: list[tuple[str, list[int]]] = []
     if template is None:
-        runs = group_fields(marks.boxes, field_gap_mm=params.field_gap_mm, **grouping)
+        runs = group_fields(
+            marks.boxes,
+            field_gap_mm=params.field_gap_mm,
+            printed=marks.print_row,
+            **grouping,
+        )
         named = [(f"line-{i + 1}", run) for i, run in enumerate(runs)]
     else:
         for zone in template.zones:
             rect = zone_rect(zone, shape=shape, px_per_mm=page_ppm)
             inside = _zone_members(marks, rect, rotation, scale)
-            runs = group_fields(marks.boxes[inside], field_gap_mm=1e9, **grouping)
+            printed = None if marks.print_row is None else marks.print_row[inside]
+            runs = group_fields(marks.boxes[inside], field_gap_mm=1e9, printed=printed, **grouping)
             members = [int(inside[i]) for run in runs for i in run]
             if members:
                 named.append((zone.name, members))

@@ -26,6 +26,9 @@ _LETTER_MIN_ASPECT = 0.45
 # Small marks this alike (height, top and bottom within this share of their
 # height), three or more to a row, are print: a legend, a serial number, a label.
 _PRINT_ROW_TOLERANCE = 0.12
+# A mark under the digit height limit standing in a field's line, at least this
+# share of its neighbours' height, is a digit written small (a short 0).
+_SMALL_DIGIT_SHARE = 0.55
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +104,11 @@ def _drop_noise(
     fill = area / np.maximum(w * h, 1)
     aspect = w / np.maximum(h, 1)
     tiny = (w < speck) & (h < speck) | (area < 0.15 * speck * speck)
+    # A punch hole is a solid disc (fill about 0.78), and a logo's disc with a
+    # letter cut out is not much less (0.64 and up); a bold 0 or 9 is a ring
+    # whose fill reaches 0.55.
     hole = (
-        (fill > 0.5)
+        (fill > 0.6)
         & (aspect > 0.7)
         & (aspect < 1.4)
         & (np.minimum(w, h) > 2.5 * px_per_mm)
@@ -168,6 +174,19 @@ def _print_rows(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndar
     )
     np.fill_diagonal(alike, False)
     row = alike.sum(axis=1) >= 2
+    # Handwritten digits cut flat by a removed underline can be as alike; they
+    # stand in one line with whole digits, which a line of print above does not.
+    tall = np.flatnonzero(keep & (h >= min_h))
+    if row.any() and len(tall) > 0 and len(tall) * len(ids) <= _MAX_PAIRWISE**2:
+        t = stats[tall].astype(np.float64)
+        level = np.minimum(bottom[:, None], t[None, :, 1] + t[None, :, 3]) - np.maximum(
+            top[:, None], t[None, :, 1]
+        )
+        t_cx = t[:, 0] + t[:, 2] / 2.0
+        beside = (level > 0.5 * hh[:, None]) & (
+            np.abs(cx[:, None] - t_cx[None, :]) <= 4 * hh[:, None]
+        )
+        row &= ~beside.any(axis=1)
     if not row.any():
         return np.zeros(0, np.int64)
     # Smaller glyphs on the same baseline (the o of "No", a lower-case word) go with it.
@@ -447,12 +466,15 @@ def group_fields(
     min_height_mm: float,
     max_height_mm: float,
     field_gap_mm: float,
+    printed: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Digit candidates into fields in reading order.
 
     Candidates on one row whose gaps stay under ``field_gap_mm`` form a field.
     A field whose span holds more small marks (the x-height letters of
     printed or written words) than candidates is text, and is dropped.
+    Digits written a little under the height limit, standing in a field's
+    line, join it.
 
     Parameters
     ----------
@@ -463,6 +485,9 @@ def group_fields(
         Height range of a digit.
     field_gap_mm : float
         A wider gap starts a new field.
+    printed : (G,) bool ndarray or None
+        Marks that are small print (``Marks.print_row``); they never join a
+        field as small marks.
 
     Returns
     -------
@@ -521,7 +546,59 @@ def group_fields(
             if len(run) <= 2 and near_words:
                 continue
             fields.append(run)
-    return _join_across_rows(boxes, fields, gap=gap)
+    fields = _join_across_rows(boxes, fields, gap=gap)
+    loose = ~is_digit & (h < min_h)
+    if printed is not None:
+        loose &= ~np.asarray(printed, bool)
+    return _take_small_marks(boxes, fields, np.flatnonzero(loose))
+
+
+def _take_small_marks(
+    boxes: np.ndarray, fields: list[list[int]], loose: np.ndarray
+) -> list[list[int]]:
+    """Give each field the digits written a little small in its line.
+
+    A mark under the digit height limit, between two digits of a field or
+    just before or after it (a gap under 0.6 digit heights), level with them (its top no higher than theirs,
+    its bottom near their baseline) and at least ``_SMALL_DIGIT_SHARE`` of
+    their height is a digit written small (a short 0, a digit in a tight
+    box): it joins the field. Separators (commas, periods, hyphens) and the
+    ticks of comb boxes are shorter and stay out: the marks classifier,
+    which would have to tell them from digits, misreads too many today.
+    """
+    if not fields or len(loose) == 0:
+        return fields
+    lb = boxes[loose].astype(np.float64)
+    l_cx = lb[:, 0] + lb[:, 2] / 2.0
+    l_top, l_bottom = lb[:, 1], lb[:, 1] + lb[:, 3]
+    taken = np.zeros(len(loose), bool)
+    out: list[list[int]] = []
+    for run in fields:
+        b = boxes[run].astype(np.float64)
+        b = b[np.argsort(b[:, 0] + b[:, 2] / 2.0, kind="stable")]
+        cx = b[:, 0] + b[:, 2] / 2.0
+        height = float(np.median(b[:, 3]))
+        x0, x1 = b[0, 0] - 0.6 * height, b[-1, 0] + b[-1, 2] + 0.6 * height
+        # The line's band beside each loose mark: that of its nearest digit.
+        nearest = np.abs(l_cx[:, None] - cx[None, :]).argmin(axis=1)
+        top, bottom = b[nearest, 1], b[nearest, 1] + b[nearest, 3]
+        band = bottom - top
+        inside = (
+            ~taken
+            & (lb[:, 0] + lb[:, 2] > x0)
+            & (lb[:, 0] < x1)
+            & (lb[:, 3] >= _SMALL_DIGIT_SHARE * band)
+            & (l_top >= top - 0.1 * band)
+            & (np.abs(l_bottom - bottom) <= 0.25 * band)
+            & (lb[:, 2] <= 1.2 * height)
+        )
+        if not inside.any():
+            out.append(run)
+            continue
+        taken |= inside
+        extra = [int(i) for i in loose[inside]]
+        out.append(sorted(run + extra, key=lambda i: float(boxes[i, 0] + boxes[i, 2] / 2.0)))
+    return out
 
 
 def _join_across_rows(boxes: np.ndarray, fields: list[list[int]], *, gap: float) -> list[list[int]]:
