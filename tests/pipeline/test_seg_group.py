@@ -134,3 +134,14 @@ def test_digits_cut_flat_by_an_underline_are_not_taken_for_print() -> None:
             page[160:, 100 + 70 * k : 170 + 70 * k] = 245
     marks = _marks(page)
     assert not marks.is_print_row().any()
+
+
+def test_commas_in_an_amount_do_not_make_it_text() -> None:
+    page = _blank()
+    for k, x in enumerate([60, 150, 215, 305]):  # 1,25,0 written with round commas
+        _zero(page, x, 100)
+        if k in (0, 2):
+            cv2.ellipse(page, (x + 68, 160), (5, 9), 20, -90, 150, 0, 5, cv2.LINE_AA)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    assert [len(r) for r in runs] == [4]

@@ -437,9 +437,10 @@ def _count_letters(
     x0 = members[:, 0].min() - reach
     x1 = (members[:, 0] + members[:, 2]).max() + reach
     # The run's typical band, so one tall mark (a digit joined to something
-    # above it) does not widen it over a line of print.
+    # above it) does not widen it over a line of print; x-height letters stand
+    # on the baseline, so a mark centred lower (a comma, a period) is not one.
     y0 = float(np.median(members[:, 1]))
-    y1 = float(np.median(members[:, 1] + members[:, 3]))
+    y1 = float(np.median(members[:, 1] + members[:, 3]) - 0.12 * np.median(members[:, 3]))
     inside = (small_cx >= x0) & (small_cx <= x1) & (small_cy >= y0) & (small_cy <= y1)
     # x-height letters stand well under the capitals and digits beside them; a
     # small digit written just under the size limit does not.
