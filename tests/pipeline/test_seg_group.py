@@ -145,3 +145,36 @@ def test_commas_in_an_amount_do_not_make_it_text() -> None:
     marks = _marks(page)
     runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
     assert [len(r) for r in runs] == [4]
+
+
+def _scribble(page: np.ndarray, x: int, y: int, w: int, h: int, loops: float) -> None:
+    """A signature-like looping stroke in the box (x, y, w, h)."""
+    t = np.linspace(0, 1, 400)
+    xs = x + w * t + 0.08 * w * np.sin(2 * np.pi * loops * t)
+    ys = y + h / 2 * (1 + 0.95 * np.sin(2 * np.pi * loops * 1.3 * t))
+    pts = np.stack([xs, ys], axis=1).astype(np.int32)
+    cv2.polylines(page, [pts], False, 0, 5, cv2.LINE_AA)
+
+
+def test_a_lone_short_signature_is_not_a_field_but_touching_digits_in_a_field_are() -> None:
+    page = _blank(400, 900)
+    _scribble(page, 100, 60, 220, 90, 3)  # 19 x 8 mm, one stroke
+    for x in (100, 147, 215):  # a field whose first two zeros touch
+        _zero(page, x, 250)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, clutter=marks.clutter, **GROUPING)
+    assert len(runs) == 1
+    assert marks.boxes[runs[0], 1].min() >= 240
+
+
+def test_strokes_beside_a_dropped_cursive_word_are_not_a_field() -> None:
+    page = _blank(400, 900)
+    _scribble(page, 150, 100, 420, 60, 7)  # a joined-up word, too long for a digit
+    cv2.line(page, (120, 100), (118, 160), 0, 6)  # the stem of a capital before it
+    _scribble(page, 150, 260, 420, 60, 7)  # the same, a digit field 6 mm after it
+    for x in (640, 700, 760):
+        _zero(page, x, 255)
+    marks = _marks(page)
+    assert marks.clutter is not None and len(marks.clutter) == 2
+    runs = group_fields(marks.boxes, printed=marks.print_row, clutter=marks.clutter, **GROUPING)
+    assert [len(r) for r in runs] == [3]

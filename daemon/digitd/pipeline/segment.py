@@ -277,6 +277,7 @@ def segment_page(
             marks.boxes,
             field_gap_mm=params.field_gap_mm,
             printed=marks.print_row,
+            clutter=marks.clutter,
             **grouping,
         )
         named = [(f"line-{i + 1}", run) for i, run in enumerate(runs)]
@@ -285,7 +286,13 @@ def segment_page(
             rect = zone_rect(zone, shape=shape, px_per_mm=page_ppm)
             inside = _zone_members(marks, rect, rotation, scale)
             printed = None if marks.print_row is None else marks.print_row[inside]
-            runs = group_fields(marks.boxes[inside], field_gap_mm=1e9, printed=printed, **grouping)
+            runs = group_fields(
+                marks.boxes[inside],
+                field_gap_mm=1e9,
+                printed=printed,
+                clutter=marks.clutter,
+                **grouping,
+            )
             members = [int(inside[i]) for run in runs for i in run]
             if members:
                 named.append((zone.name, members))

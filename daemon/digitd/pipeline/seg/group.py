@@ -26,6 +26,8 @@ _LETTER_MIN_ASPECT = 0.45
 # Small marks this alike (height, top and bottom within this share of their
 # height), three or more to a row, are print: a legend, a serial number, a label.
 _PRINT_ROW_TOLERANCE = 0.12
+# A lone mark at least this many heights wide is writing, not a number.
+_LONE_MAX_ASPECT = 2.0
 # A mark under the digit height limit standing in a field's line, at least this
 # share of its neighbours' height, is a digit written small (a short 0).
 _SMALL_DIGIT_SHARE = 0.55
@@ -50,6 +52,10 @@ class Marks:
         Marks that are one of a row of alike small printed glyphs (a legend
         over date boxes, a serial number): never joined to a digit as its
         piece. None when no mark is.
+    clutter : (K, 4) int64 ndarray or None
+        x, y, w, h of the writing dropped as too long or too big for a digit
+        (cursive words, signatures): evidence that marks beside it are
+        letters or signature pieces.
     """
 
     labels: np.ndarray
@@ -57,6 +63,7 @@ class Marks:
     boxes: np.ndarray
     members: tuple[tuple[int, ...], ...]
     print_row: np.ndarray | None = None
+    clutter: np.ndarray | None = None
 
     def is_print_row(self) -> np.ndarray:
         """(G,) bool ndarray, True for the marks of rows of small print."""
@@ -246,6 +253,11 @@ def find_marks(
         max_height_mm=max_height_mm,
         max_aspect=max_aspect,
     )
+    # Writing dropped for its size or length (words, signatures), not dust or holes.
+    st = ink_stats[1:]
+    gone = ~keep[1:] & (np.maximum(st[:, 2], st[:, 3]) >= min_height_mm * px_per_mm)
+    gone &= st[:, 4] < 0.5 * st[:, 2] * st[:, 3]
+    clutter = st[gone, :4].astype(np.int64) if gone.any() else None
     # Rows of small print are kept out of the bridging, so a legend or serial
     # number just above handwritten digits does not become part of them.
     printed = _print_rows(ink_stats, keep, min_h=min_height_mm * px_per_mm)
@@ -266,7 +278,7 @@ def find_marks(
     boxes[:, 2:] = np.maximum(boxes[:, 2:], 1)
     if len(printed) == 0:
         members = tuple((i + 1,) for i in range(len(boxes)))
-        return Marks(labels=labels, ink=kept, boxes=boxes, members=members)
+        return Marks(labels=labels, ink=kept, boxes=boxes, members=members, clutter=clutter)
     # Each printed glyph is a mark of its own, under a new label.
     for k, i in enumerate(printed):
         bx, by, bw, bh = (int(v) for v in ink_stats[i, :4])
@@ -276,7 +288,14 @@ def find_marks(
     members = tuple((i + 1,) for i in range(len(boxes)))
     print_row = np.zeros(len(boxes), bool)
     print_row[n - 1 :] = True
-    return Marks(labels=labels, ink=kept, boxes=boxes, members=members, print_row=print_row)
+    return Marks(
+        labels=labels,
+        ink=kept,
+        boxes=boxes,
+        members=members,
+        print_row=print_row,
+        clutter=clutter,
+    )
 
 
 def _merge(marks: Marks, owner: np.ndarray) -> Marks:
@@ -300,6 +319,7 @@ def _merge(marks: Marks, owner: np.ndarray) -> Marks:
         boxes=np.array(new_boxes, dtype=np.int64).reshape(-1, 4),
         members=tuple(new_members),
         print_row=np.array(new_printed, bool) if marks.print_row is not None else None,
+        clutter=marks.clutter,
     )
 
 
@@ -468,6 +488,7 @@ def group_fields(
     max_height_mm: float,
     field_gap_mm: float,
     printed: np.ndarray | None = None,
+    clutter: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Digit candidates into fields in reading order.
 
@@ -489,6 +510,10 @@ def group_fields(
     printed : (G,) bool ndarray or None
         Marks that are small print (``Marks.print_row``); they never join a
         field as small marks.
+    clutter : (K, 4) int64 ndarray or None
+        Boxes of writing dropped as words or signatures (``Marks.clutter``):
+        one or two marks beside such writing, or a run lying mostly inside
+        it, are its letters or pieces and are dropped.
 
     Returns
     -------
@@ -546,6 +571,12 @@ def group_fields(
             )
             if len(run) <= 2 and near_words:
                 continue
+            if clutter is not None and _part_of_clutter(boxes, run, clutter, reach=gap / 2.0):
+                continue
+            # One mark alone, wider than two of its heights: a short signature or
+            # a joined-up word, not a number whose every digit touches the next.
+            if len(run) == 1 and boxes[run[0], 2] >= _LONE_MAX_ASPECT * boxes[run[0], 3]:
+                continue
             fields.append(run)
     fields = _join_across_rows(boxes, fields, gap=gap)
     loose = ~is_digit & (h < min_h)
@@ -554,18 +585,50 @@ def group_fields(
     return _take_small_marks(boxes, fields, np.flatnonzero(loose))
 
 
+def _part_of_clutter(
+    boxes: np.ndarray, run: list[int], clutter: np.ndarray, *, reach: float
+) -> bool:
+    """Whether a run belongs to a dropped word or signature on its line.
+
+    One or two marks within ``reach`` of it (the stem of an i, the capital
+    of a cursive word), or a run whose marks mostly lie inside its box (the
+    loose pieces of a signature).
+    """
+    b = boxes[run].astype(np.float64)
+    c = clutter.astype(np.float64)
+    top, bottom = float(np.median(b[:, 1])), float(np.median(b[:, 1] + b[:, 3]))
+    level = np.minimum(bottom, c[:, 1] + c[:, 3]) - np.maximum(top, c[:, 1])
+    c = c[level > 0.5 * (bottom - top)]
+    if len(c) == 0:
+        return False
+    x0, x1 = b[:, 0].min(), (b[:, 0] + b[:, 2]).max()
+    if len(run) <= 2:
+        side = np.maximum(c[:, 0] - x1, x0 - (c[:, 0] + c[:, 2]))
+        if (side < reach).any():
+            return True
+    cx, cy = b[:, 0] + b[:, 2] / 2.0, b[:, 1] + b[:, 3] / 2.0
+    within = (
+        (cx[:, None] >= c[None, :, 0])
+        & (cx[:, None] <= c[None, :, 0] + c[None, :, 2])
+        & (cy[:, None] >= c[None, :, 1])
+        & (cy[:, None] <= c[None, :, 1] + c[None, :, 3])
+    ).any(axis=1)
+    return bool(within.sum() > 0.5 * len(run))
+
+
 def _take_small_marks(
     boxes: np.ndarray, fields: list[list[int]], loose: np.ndarray
 ) -> list[list[int]]:
     """Give each field the digits written a little small in its line.
 
     A mark under the digit height limit, between two digits of a field or
-    just before or after it (a gap under 0.6 digit heights), level with them (its top no higher than theirs,
-    its bottom near their baseline) and at least ``_SMALL_DIGIT_SHARE`` of
-    their height is a digit written small (a short 0, a digit in a tight
-    box): it joins the field. Separators (commas, periods, hyphens) and the
-    ticks of comb boxes are shorter and stay out: the marks classifier,
-    which would have to tell them from digits, misreads too many today.
+    just before or after it (a gap under 0.6 digit heights), level with
+    them (its top no higher than theirs, its bottom near their baseline) and
+    at least ``_SMALL_DIGIT_SHARE`` of their height is a digit written small
+    (a short 0, a digit in a tight box): it joins the field. Separators
+    (commas, periods, hyphens) and the ticks of comb boxes are shorter and
+    stay out: the marks classifier, which would have to tell them from
+    digits, misreads too many today.
     """
     if not fields or len(loose) == 0:
         return fields
