@@ -178,3 +178,21 @@ def test_strokes_beside_a_dropped_cursive_word_are_not_a_field() -> None:
     assert marks.clutter is not None and len(marks.clutter) == 2
     runs = group_fields(marks.boxes, printed=marks.print_row, clutter=marks.clutter, **GROUPING)
     assert [len(r) for r in runs] == [3]
+
+
+def test_an_amount_with_a_rupee_sign_a_slash_dash_end_and_uneven_digits_is_kept() -> None:
+    page = _blank(300, 1000)
+    # A written rupee sign: two bars, a bowl and a leg.
+    cv2.line(page, (60, 100), (110, 100), 0, 5)
+    cv2.line(page, (60, 115), (110, 115), 0, 5)
+    cv2.ellipse(page, (72, 115), (22, 15), 0, -90, 90, 0, 5)
+    cv2.line(page, (72, 130), (105, 165), 0, 5)
+    x = 130
+    for h in (62, 44, 58, 42, 60, 45):  # digits of uneven size on one baseline
+        _zero(page, x, 165 - h, h=h)
+        x += h * 2 // 3 + 14
+    cv2.line(page, (x + 30, 95), (x, 175), 0, 5)  # "/-": a slash taller than the digits
+    cv2.line(page, (x + 22, 130), (x + 55, 130), 0, 5)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, clutter=marks.clutter, **GROUPING)
+    assert len(runs) == 1 and len(runs[0]) >= 8
