@@ -9,8 +9,10 @@ The steps, each a pure function in ``digitd.pipeline.seg``:
 4. ``estimate_skew`` / ``rotate_ink``: up to ``max_skew_degrees`` either way.
 5. ``remove_form_lines``: rules, boxes and combs erased, crossing strokes kept.
 6. ``find_marks``: specks, holes, shadows and big clutter dropped; broken
-   strokes joined.
-7. ``group_fields``: rows, then fields by gaps; text-like runs dropped.
+   strokes joined (rows of small print, such as a date legend, kept apart).
+7. ``group_fields``: rows, then fields by gaps; text-like runs, lone
+   signatures and marks beside dropped words left out; digits written a
+   little small taken in; a field drifting across two rows joined.
 8. ``split_touching``: marks too wide for one digit cut where the recognizer
    agrees; ``merge_pieces``: neighbouring fragments joined where it reads
    them better as one digit.
