@@ -542,13 +542,23 @@ def group_fields(
     small_h = boxes[small, 3]
     gap = field_gap_mm * px_per_mm
     fields: list[list[int]] = []
+    # Separator-shaped small marks (dashes, commas; not letter-shaped) carry a
+    # field across a gap: the hyphens of 22-03-2022 with room around them.
+    links = ~is_digit & (h < min_h) & ~small & ((w >= 1.5 * h) | (w < _LETTER_MIN_ASPECT * h))
+    if printed is not None:
+        links &= ~np.asarray(printed, bool)
+    link_boxes = boxes[links]
+    link_boxes = link_boxes[np.argsort(link_boxes[:, 0], kind="stable")]
     for row in _rows(boxes, np.flatnonzero(is_digit)):
         row.sort(key=lambda i: int(boxes[i, 0]))
         current = [row[0]]
         right = boxes[row[0], 0] + boxes[row[0], 2]
         runs = [current]
+        band = (float(np.median(boxes[row, 1])), float(np.median(boxes[row, 1] + boxes[row, 3])))
         for i in row[1:]:
-            if boxes[i, 0] - right > gap:
+            if boxes[i, 0] - right > gap and not _bridged(
+                link_boxes, right, int(boxes[i, 0]), band, gap=gap
+            ):
                 current = [i]
                 runs.append(current)
             else:
@@ -578,11 +588,35 @@ def group_fields(
             if len(run) == 1 and boxes[run[0], 2] >= _LONE_MAX_ASPECT * boxes[run[0], 3]:
                 continue
             fields.append(run)
-    fields = _join_across_rows(boxes, fields, gap=gap)
+    fields = _join_across_rows(boxes, fields, gap=gap, links=link_boxes)
     loose = ~is_digit & (h < min_h)
     if printed is not None:
         loose &= ~np.asarray(printed, bool)
     return _take_small_marks(boxes, fields, np.flatnonzero(loose))
+
+
+def _bridged(
+    links: np.ndarray, left: int, right: int, band: tuple[float, float], *, gap: float
+) -> bool:
+    """Whether separator marks in a line span the gap from ``left`` to ``right``.
+
+    ``links`` are x-sorted boxes of dashes and commas; those centred in the
+    line's ``band`` (top, bottom; a comma may hang below it) and lying in
+    the gap are stepped across, each step at most ``gap`` wide.
+    """
+    if len(links) == 0:
+        return False
+    top, bottom = band
+    height = bottom - top
+    cx = links[:, 0] + links[:, 2] / 2.0
+    cy = links[:, 1] + links[:, 3] / 2.0
+    inside = (cx > left) & (cx < right) & (cy >= top + 0.2 * height) & (cy <= bottom + 0.3 * height)
+    reach = float(left)
+    for x0, _y0, w, _h in links[inside]:
+        if x0 - reach > gap:
+            return False
+        reach = max(reach, float(x0 + w))
+    return right - reach <= gap
 
 
 def _part_of_clutter(
@@ -665,34 +699,53 @@ def _take_small_marks(
     return out
 
 
-def _join_across_rows(boxes: np.ndarray, fields: list[list[int]], *, gap: float) -> list[list[int]]:
-    """Join fields that continue each other on a drifting line.
+def _join_across_rows(
+    boxes: np.ndarray, fields: list[list[int]], *, gap: float, links: np.ndarray
+) -> list[list[int]]:
+    """Join fields that are one line of writing split between two rows.
 
-    A handwritten date or amount rises or falls along its length, and its two
-    ends can land in different rows. A field that starts within ``gap`` to the
-    right of where another ends, with its first mark level with the other's
-    last (overlapping by more than half the shorter height), continues it.
-    The joined field takes the place of the one on the left.
+    A handwritten date or amount rises or falls along its length and its
+    digits vary in size, so its marks can land in two rows, whose fields
+    follow or interleave each other. Two fields within ``gap`` of each other
+    are one when their marks, taken left to right together, chain: each
+    level with the next (overlapping by more than half the shorter height)
+    and at most ``gap`` from it, or bridged by separators in ``links``. The
+    joined field takes the place of the earlier one.
     """
-    fields = [list(f) for f in fields]
+
+    def centre(i: int) -> float:
+        return float(boxes[i, 0] + boxes[i, 2] / 2.0)
+
+    fields = [sorted(f, key=centre) for f in fields]
     joined = True
     while joined and len(fields) > 1:
         joined = False
         x0 = np.array([boxes[f, 0].min() for f in fields])
         x1 = np.array([(boxes[f, 0] + boxes[f, 2]).max() for f in fields])
-        for a, left in enumerate(fields):
-            last = max(left, key=lambda i: int(boxes[i, 0] + boxes[i, 2]))
-            for b, right in enumerate(fields):
-                if a == b or not (x0[a] < x0[b] and -0.1 * gap <= x0[b] - x1[a] <= gap):
+        for a in range(len(fields)):
+            for b in range(a + 1, len(fields)):
+                if x0[b] - x1[a] > gap or x0[a] - x1[b] > gap:
                     continue
-                first = min(right, key=lambda i: int(boxes[i, 0]))
-                top = max(boxes[last, 1], boxes[first, 1])
-                bottom = min(boxes[last, 1] + boxes[last, 3], boxes[first, 1] + boxes[first, 3])
-                if bottom - top > 0.5 * min(boxes[last, 3], boxes[first, 3]):
-                    fields[a] = sorted(left + right, key=lambda i: int(boxes[i, 0]))
+                union = sorted(fields[a] + fields[b], key=centre)
+                if _chains(boxes[union], gap=gap, links=links):
+                    fields[a] = union
                     del fields[b]
                     joined = True
                     break
             if joined:
                 break
     return fields
+
+
+def _chains(b: np.ndarray, *, gap: float, links: np.ndarray) -> bool:
+    """Whether x-sorted boxes ``b`` (x, y, w, h) follow each other as one line."""
+    top, bottom = b[:, 1], b[:, 1] + b[:, 3]
+    level = np.minimum(bottom[:-1], bottom[1:]) - np.maximum(top[:-1], top[1:])
+    if not (level > 0.5 * np.minimum(b[:-1, 3], b[1:, 3])).all():
+        return False
+    right = np.maximum.accumulate(b[:, 0] + b[:, 2])[:-1]
+    for k in np.flatnonzero(b[1:, 0] - right > gap):
+        band = (float(min(top[k], top[k + 1])), float(max(bottom[k], bottom[k + 1])))
+        if not _bridged(links, int(right[k]), int(b[k + 1, 0]), band, gap=gap):
+            return False
+    return True
