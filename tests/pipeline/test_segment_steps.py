@@ -217,7 +217,7 @@ def test_digits_a_little_under_the_size_limit_do_not_make_a_field_text() -> None
     runs = group_fields(
         _marks(page).boxes, px_per_mm=PPM, min_height_mm=3, max_height_mm=16, field_gap_mm=6
     )
-    assert [len(r) for r in runs] == [3]
+    assert [len(r) for r in runs] == [5]  # the short zeros stay in the field, in order
 
 
 # --- touching digits ------------------------------------------------------------

@@ -61,3 +61,36 @@ def test_every_digit_is_needed(digits: tuple[np.ndarray, np.ndarray]) -> None:
     keep = labels != 3
     with pytest.raises(ValueError, match=r"lacks the digits \[3\]"):
         make_mixed_cheque(images[keep], labels[keep], np.random.default_rng(0))
+
+
+def test_a_boxed_date_has_one_handwritten_digit_per_printed_box(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(12):  # about 40% of cheques carry a boxed date
+        page = make_mixed_cheque(*digits, rng, dpi=200)
+        date = next(f for f in page.fields if f.name == "date")
+        if date.raw.isdigit():
+            break
+    else:
+        pytest.fail("no boxed date in 12 cheques")
+    assert len(date.text) == 8 and date.raw == date.text
+    x, y, w, h = date.box
+    hand = sorted(
+        (
+            g
+            for g in page.glyphs
+            if g.kind == "hand" and x <= g.box[0] < x + w and y <= g.box[1] < y + h
+        ),
+        key=lambda g: g.box[0],
+    )[:8]
+    assert "".join(g.char for g in hand) == date.text
+    ppm = 200 / 25.4
+    centres = np.array([g.box[0] + g.box[2] / 2.0 for g in hand]) / ppm
+    pitch = np.diff(centres)
+    assert np.all((pitch > 3.0) & (pitch < 7.5))  # one digit per 4.5-5.5 mm box
+    assert all(g.box[3] / ppm < 5.0 for g in hand)  # written inside boxes under 7 mm tall
+    legend = [
+        g for g in page.glyphs if g.kind == "letter" and g.char in "DMY" and g.box[0] >= x - 5
+    ]
+    assert len(legend) >= 8

@@ -9,8 +9,10 @@ The steps, each a pure function in ``digitd.pipeline.seg``:
 4. ``estimate_skew`` / ``rotate_ink``: up to ``max_skew_degrees`` either way.
 5. ``remove_form_lines``: rules, boxes and combs erased, crossing strokes kept.
 6. ``find_marks``: specks, holes, shadows and big clutter dropped; broken
-   strokes joined.
-7. ``group_fields``: rows, then fields by gaps; text-like runs dropped.
+   strokes joined (rows of small print, such as a date legend, kept apart).
+7. ``group_fields``: rows, then fields by gaps; text-like runs, lone
+   signatures and marks beside dropped words left out; digits written a
+   little small taken in; a field drifting across two rows joined.
 8. ``split_touching``: marks too wide for one digit cut where the recognizer
    agrees; ``merge_pieces``: neighbouring fragments joined where it reads
    them better as one digit.
@@ -273,13 +275,26 @@ def segment_page(
     }
     named: list[tuple[str, list[int]]] = []
     if template is None:
-        runs = group_fields(marks.boxes, field_gap_mm=params.field_gap_mm, **grouping)
+        runs = group_fields(
+            marks.boxes,
+            field_gap_mm=params.field_gap_mm,
+            printed=marks.print_row,
+            clutter=marks.clutter,
+            **grouping,
+        )
         named = [(f"line-{i + 1}", run) for i, run in enumerate(runs)]
     else:
         for zone in template.zones:
             rect = zone_rect(zone, shape=shape, px_per_mm=page_ppm)
             inside = _zone_members(marks, rect, rotation, scale)
-            runs = group_fields(marks.boxes[inside], field_gap_mm=1e9, **grouping)
+            printed = None if marks.print_row is None else marks.print_row[inside]
+            runs = group_fields(
+                marks.boxes[inside],
+                field_gap_mm=1e9,
+                printed=printed,
+                clutter=marks.clutter,
+                **grouping,
+            )
             members = [int(inside[i]) for run in runs for i in run]
             if members:
                 named.append((zone.name, members))

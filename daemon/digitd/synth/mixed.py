@@ -1,7 +1,8 @@
 """Cheque-like pages that mix handwriting with everything that is not.
 
 The benchmark page of issue 5: handwritten digit strings (a date, an amount
-with separators and a currency sign, and sometimes a date in comb boxes)
+with separators and a currency sign, and sometimes a date written one digit
+per printed box, as on Indian CTS-2010 cheques)
 among printed digits in many faces (account number, cheque number, IFSC and
 phone numbers), a MICR-style code line, a number stamped in purple, printed
 words, words in handwriting fonts (payee, amount in words), a signature, on a
@@ -28,6 +29,7 @@ from digitd.model.fonts import find_fonts
 from digitd.model.marks_training import (
     PlacedGlyph,
     as_ink_bright,
+    draw_hand_digit,
     draw_hand_font_text,
     draw_scribble,
     layout_handwriting,
@@ -314,15 +316,67 @@ def _micr_line(
             x_mm = (box[0] + box[2]) / canvas.px_per_mm + 3.5
 
 
-def _comb_boxes(canvas: _Canvas, x_mm: float, y_mm: float, n: int, cell_mm: float) -> None:
-    """Light printed boxes for a date written one digit per box."""
-    alpha = canvas.layer(np.array([0.55, 0.55, 0.6], np.float32))
+def _date_boxes(
+    canvas: _Canvas,
+    digits: str,
+    pick_digit: _DigitPicker,
+    face: Path,
+    *,
+    x_mm: float,
+    y_mm: float,
+    ink: np.ndarray,
+    rng: np.random.Generator,
+) -> MixedField | None:
+    """An Indian CTS-2010 date: eight printed boxes, one handwritten digit in each.
+
+    The boxes are about 5 mm wide and a little taller, printed thin in a
+    light colour, with the legend ``D D M M Y Y Y Y`` printed faintly inside
+    the boxes or just above them. Each digit is written in its own box, 3 to
+    4.5 mm tall, a little off centre, sometimes touching a wall.
+    """
+    cell = float(rng.uniform(4.5, 5.5))
+    tall = cell * float(rng.uniform(1.05, 1.3))
+    tint = np.array([0.45, 0.5, 0.6], np.float32) if rng.random() < 0.5 else np.full(3, 0.35)
+    alpha = canvas.layer(tint.astype(np.float32))
     x0, y0 = canvas.mm(x_mm), canvas.mm(y_mm)
-    cell, h = canvas.mm(cell_mm), canvas.mm(cell_mm * 1.25)
-    t = max(1, canvas.mm(0.2))
-    for i in range(n + 1):
-        alpha[y0 + h - canvas.mm(1.5) : y0 + h, x0 + i * cell : x0 + i * cell + t] = 0.8
-    alpha[y0 + h - t : y0 + h, x0 : x0 + n * cell + t] = 0.8
+    cell_px, tall_px = cell * canvas.px_per_mm, canvas.mm(tall)
+    t = max(1, canvas.mm(float(rng.uniform(0.12, 0.25))))
+    for i in range(len(digits) + 1):
+        x = x0 + round(i * cell_px)
+        alpha[y0 : y0 + tall_px + t, x : x + t] = 1.0
+    right = x0 + round(len(digits) * cell_px) + t
+    alpha[y0 : y0 + t, x0:right] = 1.0
+    alpha[y0 + tall_px : y0 + tall_px + t, x0:right] = 1.0
+    inside = rng.random() < 0.5
+    legend_colour = np.full(3, float(rng.uniform(0.6, 0.75)), np.float32)
+    first_legend = len(canvas.glyphs)
+    for i, letter in enumerate("DDMMYYYY"[: len(digits)]):
+        _printed(
+            canvas, letter, face, points=float(rng.uniform(5.0, 6.5)),
+            x_mm=x_mm + (i + 0.35) * cell,
+            baseline_mm=y_mm + tall * 0.62 if inside else y_mm - 0.7,
+            colour=legend_colour, rng=rng,
+        )  # fmt: skip
+    # The legend's truth goes after the digits', so a digit written over a
+    # letter of it is scored as the digit it is.
+    legend = canvas.glyphs[first_legend:]
+    del canvas.glyphs[first_legend:]
+    hand = canvas.layer(ink)
+    pen = max(1.5, canvas.px_per_mm * float(rng.uniform(0.25, 0.5)))
+    boxes: list[Box] = []
+    for i, ch in enumerate(digits):
+        height = canvas.mm(float(rng.uniform(3.0, 4.5)))
+        glyph = draw_hand_digit(pick_digit(ch), height, pen, rng)
+        h, w = glyph.shape
+        cx = x0 + (i + 0.5) * cell_px + rng.normal(0.0, 0.3) * canvas.px_per_mm
+        bottom = y0 + tall_px - canvas.mm(0.7) + rng.normal(0.0, 0.3) * canvas.px_per_mm
+        box = canvas.put(hand, glyph, round(cx - w / 2.0), round(bottom - h))
+        if box is None:
+            return None
+        canvas.glyphs.append(TruthGlyph(box=box, kind="hand", char=ch))
+        boxes.append(box)
+    canvas.glyphs.extend(legend)
+    return MixedField(name="date", text=digits, raw=digits, box=_union(boxes))
 
 
 def make_mixed_cheque(
@@ -411,19 +465,19 @@ def make_mixed_cheque(
     fields: list[MixedField] = []
     fonts_for_signs = [*hand_fonts, *printed_fonts]
     if rng.random() < 0.4:
-        _comb_boxes(canvas, 140, 5.5, 8, 6.0)
         d, m, y = rng.integers(1, 29), rng.integers(1, 13), rng.integers(2000, 2031)
-        date = "|".join(f"{d:02d}{m:02d}{y}")
-        x_date = 141.0
+        field = _date_boxes(
+            canvas, f"{d:02d}{m:02d}{y}", pick, face(), x_mm=150.0, y_mm=10.0,
+            ink=hand_ink, rng=rng,
+        )  # fmt: skip
     else:
         sep = str(rng.choice(["/", "-", "."]))
         d, m, y = rng.integers(1, 29), rng.integers(1, 13), rng.integers(2000, 2031)
         date = f"{d:02d}{sep}{m:02d}{sep}{y}"
-        x_date = 145.0
-    field = _handwritten_field(
-        canvas, "date", date, pick, x_mm=x_date, baseline_mm=14.0, height_mm=5.0,
-        ink=hand_ink, rng=rng, fonts=fonts_for_signs,
-    )  # fmt: skip
+        field = _handwritten_field(
+            canvas, "date", date, pick, x_mm=145.0, baseline_mm=14.0, height_mm=5.0,
+            ink=hand_ink, rng=rng, fonts=fonts_for_signs,
+        )  # fmt: skip
     if field is not None:
         fields.append(field)
     for text, baseline, x_mm in (

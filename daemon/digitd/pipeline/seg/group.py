@@ -20,6 +20,17 @@ _LETTER_SHARE = 0.8
 # x-height letter among capitals (printed x-heights are about 0.5 to 0.65 of the
 # capitals); handwritten digits of one field vary less than that.
 _X_HEIGHT_SHARE = 0.68
+# x-height letters are about as wide as tall or wider (a c e m n o s u v w x z);
+# narrower small marks are strokes (comb-box ticks, the stem of an i, a comma).
+_LETTER_MIN_ASPECT = 0.45
+# Small marks this alike (height, top and bottom within this share of their
+# height), three or more to a row, are print: a legend, a serial number, a label.
+_PRINT_ROW_TOLERANCE = 0.12
+# A lone mark at least this many heights wide is writing, not a number.
+_LONE_MAX_ASPECT = 2.0
+# A mark under the digit height limit standing in a field's line, at least this
+# share of its neighbours' height, is a digit written small (a short 0).
+_SMALL_DIGIT_SHARE = 0.55
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +48,28 @@ class Marks:
         x, y, w, h of each mark, tight on its ink.
     members : tuple of tuple of int
         The labels (in ``labels``) that make up each mark.
+    print_row : (G,) bool ndarray or None
+        Marks that are one of a row of alike small printed glyphs (a legend
+        over date boxes, a serial number): never joined to a digit as its
+        piece. None when no mark is.
+    clutter : (K, 4) int64 ndarray or None
+        x, y, w, h of the writing dropped as too long or too big for a digit
+        (cursive words, signatures): evidence that marks beside it are
+        letters or signature pieces.
     """
 
     labels: np.ndarray
     ink: np.ndarray
     boxes: np.ndarray
     members: tuple[tuple[int, ...], ...]
+    print_row: np.ndarray | None = None
+    clutter: np.ndarray | None = None
+
+    def is_print_row(self) -> np.ndarray:
+        """(G,) bool ndarray, True for the marks of rows of small print."""
+        if self.print_row is None:
+            return np.zeros(len(self.boxes), bool)
+        return self.print_row
 
     def mask_of(self, i: int) -> np.ndarray:
         """(h, w) uint8 mask, 1 on the ink of mark ``i`` within its box."""
@@ -61,19 +88,34 @@ def _drop_noise(
     min_height_mm: float,
     max_height_mm: float,
     max_aspect: float,
-) -> np.ndarray:
-    """Ink without specks, punch holes, edge shadows, and marks too big or long for digits."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ink without specks, punch holes, edge shadows, and marks too big or long for digits.
+
+    Returns
+    -------
+    kept : (H, W) uint8 ndarray
+        The ink left.
+    labels : (H, W) int32 ndarray
+        Component labels of ``ink``; the kept components keep theirs.
+    stats : (n, 5) int64 ndarray
+        x, y, w, h, area of each label (row 0 the background).
+    keep : (n,) bool ndarray
+        True for the kept components.
+    """
     n, labels, stats = label_components(ink)
     if n <= 1:
-        return ink
+        return ink, labels, stats, np.zeros(n, bool)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     speck = speck_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
     fill = area / np.maximum(w * h, 1)
     aspect = w / np.maximum(h, 1)
     tiny = (w < speck) & (h < speck) | (area < 0.15 * speck * speck)
+    # A punch hole is a solid disc (fill about 0.78), and a logo's disc with a
+    # letter cut out is not much less (0.64 and up); a bold 0 or 9 is a ring
+    # whose fill reaches 0.55.
     hole = (
-        (fill > 0.5)
+        (fill > 0.6)
         & (aspect > 0.7)
         & (aspect < 1.4)
         & (np.minimum(w, h) > 2.5 * px_per_mm)
@@ -87,18 +129,87 @@ def _drop_noise(
     # Hair-thin straight slivers are what is left of broken printed lines.
     sliver = (w <= max(1, round(0.15 * px_per_mm))) & (h > speck)
     drop = np.flatnonzero(tiny | hole | shadow | big | sliver) + 1
+    keep = np.ones(n, bool)
+    keep[0] = False
+    keep[drop] = False
     if len(drop) > n // 2:
-        keep = np.ones(n, np.uint8)
-        keep[0] = 0
-        keep[drop] = 0
-        return keep[labels]
+        return keep.astype(np.uint8)[labels], labels, stats, keep
     # Few to drop: erase them where they lie rather than relabel the whole page.
     kept = ink.copy()
     for i in drop:
         bx, by, bw, bh = (int(v) for v in stats[i, :4])
         window = kept[by : by + bh, bx : bx + bw]
         window[labels[by : by + bh, bx : bx + bw] == i] = 0
-    return kept
+    return kept, labels, stats, keep
+
+
+def _print_rows(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndarray:
+    """Labels of small kept components that stand in a row of alike glyphs.
+
+    Printed glyphs of one line share their height, top and bottom to a pixel
+    or two; three or more such small glyphs within a few heights of each
+    other are print (the DDMMYYYY legend over date boxes, a serial number,
+    a small label), never the loose piece of a handwritten digit.
+
+    Parameters
+    ----------
+    stats : (n, 5) int64 ndarray
+        Component boxes and areas, row 0 the background.
+    keep : (n,) bool ndarray
+    min_h : float
+        Digit height limit in pixels; only shorter components are tried.
+
+    Returns
+    -------
+    ids : (k,) int64 ndarray
+        Component labels.
+    """
+    h = stats[:, 3]
+    ids = np.flatnonzero(keep & (h < min_h) & (h >= 0.35 * min_h))
+    if len(ids) < 3 or len(ids) > _MAX_PAIRWISE:
+        return np.zeros(0, np.int64)
+    b = stats[ids].astype(np.float64)
+    hh = b[:, 3]
+    top, bottom = b[:, 1], b[:, 1] + b[:, 3]
+    cx = b[:, 0] + b[:, 2] / 2.0
+    tol = _PRINT_ROW_TOLERANCE * np.maximum(hh[:, None], 2.0 / _PRINT_ROW_TOLERANCE)
+    alike = (
+        (np.abs(hh[:, None] - hh[None, :]) <= tol)
+        & (np.abs(top[:, None] - top[None, :]) <= tol)
+        & (np.abs(bottom[:, None] - bottom[None, :]) <= tol)
+        & (np.abs(cx[:, None] - cx[None, :]) <= 8.0 * hh[:, None])
+    )
+    np.fill_diagonal(alike, False)
+    row = alike.sum(axis=1) >= 2
+    # Handwritten digits cut flat by a removed underline can be as alike; they
+    # stand in one line with whole digits, which a line of print above does not.
+    tall = np.flatnonzero(keep & (h >= min_h))
+    if row.any() and len(tall) > 0 and len(tall) * len(ids) <= _MAX_PAIRWISE**2:
+        t = stats[tall].astype(np.float64)
+        level = np.minimum(bottom[:, None], t[None, :, 1] + t[None, :, 3]) - np.maximum(
+            top[:, None], t[None, :, 1]
+        )
+        t_cx = t[:, 0] + t[:, 2] / 2.0
+        beside = (level > 0.5 * hh[:, None]) & (
+            np.abs(cx[:, None] - t_cx[None, :]) <= 4 * hh[:, None]
+        )
+        row &= ~beside.any(axis=1)
+    if not row.any():
+        return np.zeros(0, np.int64)
+    # Smaller glyphs on the same baseline (the o of "No", a lower-case word) go with it.
+    others = np.flatnonzero(keep & (h < min_h))
+    others = others[~np.isin(others, ids[row])]
+    if len(others) == 0 or len(others) * int(row.sum()) > _MAX_PAIRWISE**2:
+        return ids[row]
+    o = stats[others].astype(np.float64)
+    r_bottom, r_cx, r_h = bottom[row], cx[row], hh[row]
+    r_tol = _PRINT_ROW_TOLERANCE * np.maximum(r_h, 2.0 / _PRINT_ROW_TOLERANCE)
+    on_line = (
+        (np.abs(o[:, 1, None] + o[:, 3, None] - r_bottom[None, :]) <= r_tol[None, :])
+        & (np.abs(o[:, 0, None] + o[:, 2, None] / 2.0 - r_cx[None, :]) <= 4.0 * r_h[None, :])
+        & (o[:, 3, None] <= r_h[None, :] + r_tol[None, :])
+    ).any(axis=1)
+    return np.concatenate([ids[row], others[on_line]])
 
 
 def find_marks(
@@ -134,7 +245,7 @@ def find_marks(
     -------
     Marks
     """
-    kept = _drop_noise(
+    kept, ink_labels, ink_stats, keep = _drop_noise(
         ink,
         px_per_mm=px_per_mm,
         speck_mm=speck_mm,
@@ -142,23 +253,58 @@ def find_marks(
         max_height_mm=max_height_mm,
         max_aspect=max_aspect,
     )
+    # Writing dropped for its size or length (words, signatures), not dust or holes.
+    st = ink_stats[1:]
+    gone = ~keep[1:] & (np.maximum(st[:, 2], st[:, 3]) >= min_height_mm * px_per_mm)
+    gone &= st[:, 4] < 0.5 * st[:, 2] * st[:, 3]
+    clutter = st[gone, :4].astype(np.int64) if gone.any() else None
+    # Rows of small print are kept out of the bridging, so a legend or serial
+    # number just above handwritten digits does not become part of them.
+    printed = _print_rows(ink_stats, keep, min_h=min_height_mm * px_per_mm)
+    bridged = kept
+    if len(printed):
+        bridged = kept.copy()
+        for i in printed:
+            bx, by, bw, bh = (int(v) for v in ink_stats[i, :4])
+            window = bridged[by : by + bh, bx : bx + bw]
+            window[ink_labels[by : by + bh, bx : bx + bw] == i] = 0
     gap = max(1, round(merge_gap_mm * px_per_mm / 2.0))
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * gap + 1))
-    joined = cv2.dilate(kept, bridge)
-    _n, labels, stats = label_components(joined, areas=False)
+    joined = cv2.dilate(bridged, bridge)
+    n, labels, stats = label_components(joined, areas=False)
     boxes = stats[1:, :4].astype(np.int64).copy()
     boxes[:, 1] += gap
     boxes[:, 3] -= 2 * gap
     boxes[:, 2:] = np.maximum(boxes[:, 2:], 1)
+    if len(printed) == 0:
+        members = tuple((i + 1,) for i in range(len(boxes)))
+        return Marks(labels=labels, ink=kept, boxes=boxes, members=members, clutter=clutter)
+    # Each printed glyph is a mark of its own, under a new label.
+    for k, i in enumerate(printed):
+        bx, by, bw, bh = (int(v) for v in ink_stats[i, :4])
+        window = labels[by : by + bh, bx : bx + bw]
+        window[ink_labels[by : by + bh, bx : bx + bw] == i] = n + k
+    boxes = np.concatenate([boxes, ink_stats[printed, :4].astype(np.int64)])
     members = tuple((i + 1,) for i in range(len(boxes)))
-    return Marks(labels=labels, ink=kept, boxes=boxes, members=members)
+    print_row = np.zeros(len(boxes), bool)
+    print_row[n - 1 :] = True
+    return Marks(
+        labels=labels,
+        ink=kept,
+        boxes=boxes,
+        members=members,
+        print_row=print_row,
+        clutter=clutter,
+    )
 
 
 def _merge(marks: Marks, owner: np.ndarray) -> Marks:
     """Marks united by ``owner`` (the mark each one joins, itself if none)."""
     boxes = marks.boxes
+    printed = marks.is_print_row()
     new_boxes: list[np.ndarray] = []
     new_members: list[tuple[int, ...]] = []
+    new_printed: list[bool] = []
     for g in np.unique(owner):
         parts = np.flatnonzero(owner == g)
         pb = boxes[parts]
@@ -166,11 +312,14 @@ def _merge(marks: Marks, owner: np.ndarray) -> Marks:
         x1, y1 = (pb[:, 0] + pb[:, 2]).max(), (pb[:, 1] + pb[:, 3]).max()
         new_boxes.append(np.array([x0, y0, x1 - x0, y1 - y0]))
         new_members.append(tuple(m for p in parts for m in marks.members[p]))
+        new_printed.append(bool(printed[parts].all()))
     return Marks(
         labels=marks.labels,
         ink=marks.ink,
         boxes=np.array(new_boxes, dtype=np.int64).reshape(-1, 4),
         members=tuple(new_members),
+        print_row=np.array(new_printed, bool) if marks.print_row is not None else None,
+        clutter=marks.clutter,
     )
 
 
@@ -184,7 +333,7 @@ def _join_overlapping(marks: Marks, *, px_per_mm: float, min_height_mm: float) -
     """
     boxes = marks.boxes
     min_h = min_height_mm * px_per_mm
-    parts = np.flatnonzero(boxes[:, 3] >= 0.25 * min_h)
+    parts = np.flatnonzero((boxes[:, 3] >= 0.25 * min_h) & ~marks.is_print_row())
     if len(parts) < 2 or len(parts) > _MAX_PAIRWISE:
         return marks
     b = boxes[parts]
@@ -234,8 +383,9 @@ def join_fragments(
         return marks
     min_h = min_height_mm * px_per_mm
     gap = max_gap_mm * px_per_mm
+    printed = marks.is_print_row()
     big = np.flatnonzero(boxes[:, 3] >= min_h)
-    small = np.flatnonzero((boxes[:, 3] < min_h) & (boxes[:, 3] >= 0.1 * min_h))
+    small = np.flatnonzero((boxes[:, 3] < min_h) & (boxes[:, 3] >= 0.1 * min_h) & ~printed)
     if len(big) == 0 or len(small) == 0 or len(big) * len(small) > _MAX_PAIRWISE**2:
         return marks
     b, s = boxes[big], boxes[small]
@@ -306,8 +456,11 @@ def _count_letters(
     members = boxes[run]
     x0 = members[:, 0].min() - reach
     x1 = (members[:, 0] + members[:, 2]).max() + reach
-    y0 = members[:, 1].min()
-    y1 = (members[:, 1] + members[:, 3]).max()
+    # The run's typical band, so one tall mark (a digit joined to something
+    # above it) does not widen it over a line of print; x-height letters stand
+    # on the baseline, so a mark centred lower (a comma, a period) is not one.
+    y0 = float(np.median(members[:, 1]))
+    y1 = float(np.median(members[:, 1] + members[:, 3]) - 0.12 * np.median(members[:, 3]))
     inside = (small_cx >= x0) & (small_cx <= x1) & (small_cy >= y0) & (small_cy <= y1)
     # x-height letters stand well under the capitals and digits beside them; a
     # small digit written just under the size limit does not.
@@ -334,12 +487,16 @@ def group_fields(
     min_height_mm: float,
     max_height_mm: float,
     field_gap_mm: float,
+    printed: np.ndarray | None = None,
+    clutter: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Digit candidates into fields in reading order.
 
     Candidates on one row whose gaps stay under ``field_gap_mm`` form a field.
     A field whose span holds more small marks (the x-height letters of
     printed or written words) than candidates is text, and is dropped.
+    Digits written a little under the height limit, standing in a field's
+    line, join it.
 
     Parameters
     ----------
@@ -350,6 +507,13 @@ def group_fields(
         Height range of a digit.
     field_gap_mm : float
         A wider gap starts a new field.
+    printed : (G,) bool ndarray or None
+        Marks that are small print (``Marks.print_row``); they never join a
+        field as small marks.
+    clutter : (K, 4) int64 ndarray or None
+        Boxes of writing dropped as words or signatures (``Marks.clutter``):
+        one or two marks beside such writing, or a run lying mostly inside
+        it, are its letters or pieces and are dropped.
 
     Returns
     -------
@@ -363,20 +527,38 @@ def group_fields(
     min_h = min_height_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
     is_digit = (h >= min_h) & (h <= max_h)
-    # Letter-like small marks: x-height letters are about as wide as tall, not long arcs.
-    small = ~is_digit & (h < min_h) & (h >= 0.35 * min_h) & (boxes[:, 2] <= 1.5 * h)
+    # Letter-like small marks: x-height letters are about as wide as tall, not long
+    # arcs (a dash), nor thin strokes (a comb-box tick, a comma, the stem of an i).
+    w = boxes[:, 2]
+    small = (
+        ~is_digit
+        & (h < min_h)
+        & (h >= 0.35 * min_h)
+        & (w <= 1.5 * h)
+        & (w >= _LETTER_MIN_ASPECT * h)
+    )
     small_cx = boxes[small, 0] + boxes[small, 2] / 2.0
     small_cy = boxes[small, 1] + boxes[small, 3] / 2.0
     small_h = boxes[small, 3]
     gap = field_gap_mm * px_per_mm
     fields: list[list[int]] = []
+    # Separator-shaped small marks (dashes, commas; not letter-shaped) carry a
+    # field across a gap: the hyphens of 22-03-2022 with room around them.
+    links = ~is_digit & (h < min_h) & ~small & ((w >= 1.5 * h) | (w < _LETTER_MIN_ASPECT * h))
+    if printed is not None:
+        links &= ~np.asarray(printed, bool)
+    link_boxes = boxes[links]
+    link_boxes = link_boxes[np.argsort(link_boxes[:, 0], kind="stable")]
     for row in _rows(boxes, np.flatnonzero(is_digit)):
         row.sort(key=lambda i: int(boxes[i, 0]))
         current = [row[0]]
         right = boxes[row[0], 0] + boxes[row[0], 2]
         runs = [current]
+        band = (float(np.median(boxes[row, 1])), float(np.median(boxes[row, 1] + boxes[row, 3])))
         for i in row[1:]:
-            if boxes[i, 0] - right > gap:
+            if boxes[i, 0] - right > gap and not _bridged(
+                link_boxes, right, int(boxes[i, 0]), band, gap=gap
+            ):
                 current = [i]
                 runs.append(current)
             else:
@@ -399,5 +581,171 @@ def group_fields(
             )
             if len(run) <= 2 and near_words:
                 continue
+            if clutter is not None and _part_of_clutter(boxes, run, clutter, reach=gap / 2.0):
+                continue
+            # One mark alone, wider than two of its heights: a short signature or
+            # a joined-up word, not a number whose every digit touches the next.
+            if len(run) == 1 and boxes[run[0], 2] >= _LONE_MAX_ASPECT * boxes[run[0], 3]:
+                continue
             fields.append(run)
+    fields = _join_across_rows(boxes, fields, gap=gap, links=link_boxes)
+    loose = ~is_digit & (h < min_h)
+    if printed is not None:
+        loose &= ~np.asarray(printed, bool)
+    return _take_small_marks(boxes, fields, np.flatnonzero(loose))
+
+
+def _bridged(
+    links: np.ndarray, left: int, right: int, band: tuple[float, float], *, gap: float
+) -> bool:
+    """Whether separator marks in a line span the gap from ``left`` to ``right``.
+
+    ``links`` are x-sorted boxes of dashes and commas; those centred in the
+    line's ``band`` (top, bottom; a comma may hang below it) and lying in
+    the gap are stepped across, each step at most ``gap`` wide.
+    """
+    if len(links) == 0:
+        return False
+    top, bottom = band
+    height = bottom - top
+    cx = links[:, 0] + links[:, 2] / 2.0
+    cy = links[:, 1] + links[:, 3] / 2.0
+    inside = (cx > left) & (cx < right) & (cy >= top + 0.2 * height) & (cy <= bottom + 0.3 * height)
+    reach = float(left)
+    for x0, _y0, w, _h in links[inside]:
+        if x0 - reach > gap:
+            return False
+        reach = max(reach, float(x0 + w))
+    return right - reach <= gap
+
+
+def _part_of_clutter(
+    boxes: np.ndarray, run: list[int], clutter: np.ndarray, *, reach: float
+) -> bool:
+    """Whether a run belongs to a dropped word or signature on its line.
+
+    One or two marks within ``reach`` of it (the stem of an i, the capital
+    of a cursive word), or a run whose marks mostly lie inside its box (the
+    loose pieces of a signature).
+    """
+    b = boxes[run].astype(np.float64)
+    c = clutter.astype(np.float64)
+    top, bottom = float(np.median(b[:, 1])), float(np.median(b[:, 1] + b[:, 3]))
+    level = np.minimum(bottom, c[:, 1] + c[:, 3]) - np.maximum(top, c[:, 1])
+    c = c[level > 0.5 * (bottom - top)]
+    if len(c) == 0:
+        return False
+    x0, x1 = b[:, 0].min(), (b[:, 0] + b[:, 2]).max()
+    if len(run) <= 2:
+        side = np.maximum(c[:, 0] - x1, x0 - (c[:, 0] + c[:, 2]))
+        if (side < reach).any():
+            return True
+    cx, cy = b[:, 0] + b[:, 2] / 2.0, b[:, 1] + b[:, 3] / 2.0
+    within = (
+        (cx[:, None] >= c[None, :, 0])
+        & (cx[:, None] <= c[None, :, 0] + c[None, :, 2])
+        & (cy[:, None] >= c[None, :, 1])
+        & (cy[:, None] <= c[None, :, 1] + c[None, :, 3])
+    ).any(axis=1)
+    return bool(within.sum() > 0.5 * len(run))
+
+
+def _take_small_marks(
+    boxes: np.ndarray, fields: list[list[int]], loose: np.ndarray
+) -> list[list[int]]:
+    """Give each field the digits written a little small in its line.
+
+    A mark under the digit height limit, between two digits of a field or
+    just before or after it (a gap under 0.6 digit heights), level with
+    them (its top no higher than theirs, its bottom near their baseline) and
+    at least ``_SMALL_DIGIT_SHARE`` of their height is a digit written small
+    (a short 0, a digit in a tight box): it joins the field. Separators
+    (commas, periods, hyphens) and the ticks of comb boxes are shorter and
+    stay out: the marks classifier, which would have to tell them from
+    digits, misreads too many today.
+    """
+    if not fields or len(loose) == 0:
+        return fields
+    lb = boxes[loose].astype(np.float64)
+    l_cx = lb[:, 0] + lb[:, 2] / 2.0
+    l_top, l_bottom = lb[:, 1], lb[:, 1] + lb[:, 3]
+    taken = np.zeros(len(loose), bool)
+    out: list[list[int]] = []
+    for run in fields:
+        b = boxes[run].astype(np.float64)
+        b = b[np.argsort(b[:, 0] + b[:, 2] / 2.0, kind="stable")]
+        cx = b[:, 0] + b[:, 2] / 2.0
+        height = float(np.median(b[:, 3]))
+        x0, x1 = b[0, 0] - 0.6 * height, b[-1, 0] + b[-1, 2] + 0.6 * height
+        # The line's band beside each loose mark: that of its nearest digit.
+        nearest = np.abs(l_cx[:, None] - cx[None, :]).argmin(axis=1)
+        top, bottom = b[nearest, 1], b[nearest, 1] + b[nearest, 3]
+        band = bottom - top
+        inside = (
+            ~taken
+            & (lb[:, 0] + lb[:, 2] > x0)
+            & (lb[:, 0] < x1)
+            & (lb[:, 3] >= _SMALL_DIGIT_SHARE * band)
+            & (l_top >= top - 0.1 * band)
+            & (np.abs(l_bottom - bottom) <= 0.25 * band)
+            & (lb[:, 2] <= 1.2 * height)
+        )
+        if not inside.any():
+            out.append(run)
+            continue
+        taken |= inside
+        extra = [int(i) for i in loose[inside]]
+        out.append(sorted(run + extra, key=lambda i: float(boxes[i, 0] + boxes[i, 2] / 2.0)))
+    return out
+
+
+def _join_across_rows(
+    boxes: np.ndarray, fields: list[list[int]], *, gap: float, links: np.ndarray
+) -> list[list[int]]:
+    """Join fields that are one line of writing split between two rows.
+
+    A handwritten date or amount rises or falls along its length and its
+    digits vary in size, so its marks can land in two rows, whose fields
+    follow or interleave each other. Two fields within ``gap`` of each other
+    are one when their marks, taken left to right together, chain: each
+    level with the next (overlapping by more than half the shorter height)
+    and at most ``gap`` from it, or bridged by separators in ``links``. The
+    joined field takes the place of the earlier one.
+    """
+
+    def centre(i: int) -> float:
+        return float(boxes[i, 0] + boxes[i, 2] / 2.0)
+
+    fields = [sorted(f, key=centre) for f in fields]
+    joined = True
+    while joined and len(fields) > 1:
+        joined = False
+        x0 = np.array([boxes[f, 0].min() for f in fields])
+        x1 = np.array([(boxes[f, 0] + boxes[f, 2]).max() for f in fields])
+        for a in range(len(fields)):
+            for b in range(a + 1, len(fields)):
+                if x0[b] - x1[a] > gap or x0[a] - x1[b] > gap:
+                    continue
+                union = sorted(fields[a] + fields[b], key=centre)
+                if _chains(boxes[union], gap=gap, links=links):
+                    fields[a] = union
+                    del fields[b]
+                    joined = True
+                    break
+            if joined:
+                break
     return fields
+
+
+def _chains(b: np.ndarray, *, gap: float, links: np.ndarray) -> bool:
+    """Whether x-sorted boxes ``b`` (x, y, w, h) follow each other as one line."""
+    top, bottom = b[:, 1], b[:, 1] + b[:, 3]
+    level = np.minimum(bottom[:-1], bottom[1:]) - np.maximum(top[:-1], top[1:])
+    if not (level > 0.5 * np.minimum(b[:-1, 3], b[1:, 3])).all():
+        return False
+    right = np.maximum.accumulate(b[:, 0] + b[:, 2])[:-1]
+    for k in np.flatnonzero(b[1:, 0] - right > gap):
+        band = (float(min(top[k], top[k + 1])), float(max(bottom[k], bottom[k + 1])))
+        if not _bridged(links, int(right[k]), int(b[k + 1, 0]), band, gap=gap):
+            return False
+    return True

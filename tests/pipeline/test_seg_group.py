@@ -1,0 +1,240 @@
+"""Marks into fields on real layouts: comb-box dates, print above digits, drifting lines."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitd.pipeline.seg.binarize import binarize_page
+from digitd.pipeline.seg.group import Marks, find_marks, group_fields, join_fragments
+
+PPM = 300 / 25.4  # pixels per mm at 300 dpi
+GROUPING = {"px_per_mm": PPM, "min_height_mm": 3.0, "max_height_mm": 16.0, "field_gap_mm": 8.0}
+
+
+def _blank(h: int = 300, w: int = 900) -> np.ndarray:
+    return np.full((h, w), 245, np.uint8)
+
+
+def _zero(page: np.ndarray, x: int, y: int, h: int = 60, w: int = 5) -> None:
+    """A zero ``h`` pixels tall with its top-left corner at (x, y)."""
+    cv2.ellipse(page, (x + h // 3, y + h // 2), (h // 3, h // 2), 0, 0, 360, 0, w, cv2.LINE_AA)
+
+
+def _marks(page: np.ndarray) -> Marks:
+    ink = binarize_page(page, px_per_mm=PPM)
+    marks = find_marks(
+        ink,
+        px_per_mm=PPM,
+        speck_mm=0.8,
+        min_height_mm=3.0,
+        max_height_mm=16.0,
+        max_aspect=3.5,
+        merge_gap_mm=1.2,
+    )
+    return join_fragments(marks, px_per_mm=PPM, min_height_mm=3.0)
+
+
+def test_comb_ticks_between_the_digits_of_a_date_do_not_make_it_text() -> None:
+    page = _blank()
+    for k in range(8):  # DDMMYYYY, one digit per 5.5 mm cell, a tick between cells
+        x = 60 + 65 * k
+        _zero(page, x, 100)
+        cv2.line(page, (x + 54, 145), (x + 54, 168), 0, 4)  # 2 mm tick at the baseline
+    runs = group_fields(_marks(page).boxes, **GROUPING)
+    assert [len(r) for r in runs] == [8]
+
+
+def test_a_line_of_print_just_above_digits_is_not_joined_to_them() -> None:
+    page = _blank()
+    cv2.putText(page, "No 506089", (300, 88), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2, cv2.LINE_AA)
+    for k in range(6):  # digits 5 mm tall, 0.6 mm under the print's baseline
+        _zero(page, 250 + 60 * k, 95)
+    marks = _marks(page)
+    tall = marks.boxes[:, 3] >= 3.0 * PPM
+    assert tall.sum() == 6
+    assert marks.boxes[tall, 3].max() <= 70  # each zero (67 px) alone, nothing above it
+    assert marks.is_print_row()[~tall].all()
+    assert [len(r) for r in group_fields(marks.boxes, **GROUPING)] == [6]
+
+
+def test_pieces_of_a_handwritten_digit_still_join_next_to_a_line_of_print() -> None:
+    page = _blank()
+    cv2.putText(page, "No 506089", (500, 88), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2, cv2.LINE_AA)
+    cv2.line(page, (210, 100), (250, 100), 0, 6)  # a 5 whose bar floats 1 mm above it
+    cv2.line(page, (212, 112), (208, 140), 0, 6)
+    cv2.ellipse(page, (228, 152), (22, 20), 0, -120, 150, 0, 6)
+    marks = _marks(page)
+    tall = np.flatnonzero(marks.boxes[:, 3] >= 3.0 * PPM)
+    assert len(tall) == 1 and marks.boxes[tall[0], 1] <= 100
+
+
+def test_a_date_drifting_across_two_rows_is_one_field() -> None:
+    page = _blank(400, 900)
+    for k in range(8):  # the line falls 1 mm per digit: the last digit is 7 mm lower
+        _zero(page, 60 + 70 * k, 100 + 12 * k)
+    runs = group_fields(_marks(page).boxes, **GROUPING)
+    assert [len(r) for r in runs] == [8]
+    assert runs[0] == sorted(runs[0], key=lambda i: int(_marks(page).boxes[i, 0]))
+
+
+def test_two_fields_one_above_the_other_stay_apart() -> None:
+    page = _blank(400, 900)
+    for k in range(4):
+        _zero(page, 60 + 70 * k, 60)
+        _zero(page, 60 + 70 * k, 200)
+    runs = group_fields(_marks(page).boxes, **GROUPING)
+    assert [len(r) for r in runs] == [4, 4]
+
+
+def test_a_bold_zero_is_not_taken_for_a_punch_hole() -> None:
+    page = _blank()
+    cv2.ellipse(page, (200, 150), (24, 30), 0, 0, 360, 0, 16, cv2.LINE_AA)  # pen 1.4 mm
+    cv2.circle(page, (500, 150), 35, 20, -1)  # a 6 mm punch hole
+    boxes = _marks(page).boxes
+    assert len(boxes) == 1 and abs(int(boxes[0, 0]) - 168) <= 4
+
+
+def test_a_small_digit_in_the_line_joins_the_field_and_separators_do_not_split_it() -> None:
+    page = _blank()
+    for x in [60, 125, 215, 280, 345, 435, 500]:  # 1,25,000 with a comma after 1 and 25
+        _zero(page, x, 100)
+    cv2.line(page, (108, 158), (103, 172), 0, 5)  # commas at the baseline
+    cv2.line(page, (263, 158), (258, 172), 0, 5)
+    _zero(page, 570, 122, h=38, w=4)  # a 3.2 mm zero: a digit, ...
+    _zero(page, 640, 130, h=30, w=4)  # ... and a 2.5 mm one written small
+    cv2.line(page, (780, 130), (800, 130), 0, 4)  # a dash well after the field stays out
+    cv2.line(page, (300, 40), (312, 40), 0, 4)  # a stroke above the line stays out
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    assert len(runs) == 1
+    b = marks.boxes[runs[0]]
+    assert len(b) == 9  # the digits; the commas are left to the classifier of marks
+    assert list(b[:, 0]) == sorted(b[:, 0])
+    assert b[-1, 3] < 3.0 * PPM
+
+
+def test_comb_ticks_beside_the_digits_do_not_join_the_field() -> None:
+    page = _blank()
+    for k in range(8):  # ticks drawn by hand: not alike enough to be print
+        x = 60 + 65 * k
+        _zero(page, x, 100)
+        cv2.line(page, (x + 54, 150 - 3 * (k % 3)), (x + 54 + k % 2, 168), 0, 3 + k % 2)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    assert [len(r) for r in runs] == [8]
+
+
+def test_digits_cut_flat_by_an_underline_are_not_taken_for_print() -> None:
+    page = _blank()
+    for k in range(6):  # alternately whole zeros and zeros whose bottom was cut flat
+        h = 60 if k % 2 == 0 else 30
+        _zero(page, 100 + 70 * k, 100 + 60 - h if k % 2 == 0 else 130, h=60)
+        if k % 2:
+            page[160:, 100 + 70 * k : 170 + 70 * k] = 245
+    marks = _marks(page)
+    assert not marks.is_print_row().any()
+
+
+def test_commas_in_an_amount_do_not_make_it_text() -> None:
+    page = _blank()
+    for k, x in enumerate([60, 150, 215, 305]):  # 1,25,0 written with round commas
+        _zero(page, x, 100)
+        if k in (0, 2):
+            cv2.ellipse(page, (x + 68, 160), (5, 9), 20, -90, 150, 0, 5, cv2.LINE_AA)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    assert [len(r) for r in runs] == [4]
+
+
+def _scribble(page: np.ndarray, x: int, y: int, w: int, h: int, loops: float) -> None:
+    """A signature-like looping stroke in the box (x, y, w, h)."""
+    t = np.linspace(0, 1, 400)
+    xs = x + w * t + 0.08 * w * np.sin(2 * np.pi * loops * t)
+    ys = y + h / 2 * (1 + 0.95 * np.sin(2 * np.pi * loops * 1.3 * t))
+    pts = np.stack([xs, ys], axis=1).astype(np.int32)
+    cv2.polylines(page, [pts], False, 0, 5, cv2.LINE_AA)
+
+
+def test_a_lone_short_signature_is_not_a_field_but_touching_digits_in_a_field_are() -> None:
+    page = _blank(400, 900)
+    _scribble(page, 100, 60, 220, 90, 3)  # 19 x 8 mm, one stroke
+    for x in (100, 147, 215):  # a field whose first two zeros touch
+        _zero(page, x, 250)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, clutter=marks.clutter, **GROUPING)
+    assert len(runs) == 1
+    assert marks.boxes[runs[0], 1].min() >= 240
+
+
+def test_strokes_beside_a_dropped_cursive_word_are_not_a_field() -> None:
+    page = _blank(400, 900)
+    _scribble(page, 150, 100, 420, 60, 7)  # a joined-up word, too long for a digit
+    cv2.line(page, (120, 100), (118, 160), 0, 6)  # the stem of a capital before it
+    _scribble(page, 150, 260, 420, 60, 7)  # the same, a digit field 6 mm after it
+    for x in (640, 700, 760):
+        _zero(page, x, 255)
+    marks = _marks(page)
+    assert marks.clutter is not None and len(marks.clutter) == 2
+    runs = group_fields(marks.boxes, printed=marks.print_row, clutter=marks.clutter, **GROUPING)
+    assert [len(r) for r in runs] == [3]
+
+
+def test_an_amount_with_a_rupee_sign_a_slash_dash_end_and_uneven_digits_is_kept() -> None:
+    page = _blank(300, 1000)
+    # A written rupee sign: two bars, a bowl and a leg.
+    cv2.line(page, (60, 100), (110, 100), 0, 5)
+    cv2.line(page, (60, 115), (110, 115), 0, 5)
+    cv2.ellipse(page, (72, 115), (22, 15), 0, -90, 90, 0, 5)
+    cv2.line(page, (72, 130), (105, 165), 0, 5)
+    x = 130
+    for h in (62, 44, 58, 42, 60, 45):  # digits of uneven size on one baseline
+        _zero(page, x, 165 - h, h=h)
+        x += h * 2 // 3 + 14
+    cv2.line(page, (x + 30, 95), (x, 175), 0, 5)  # "/-": a slash taller than the digits
+    cv2.line(page, (x + 22, 130), (x + 55, 130), 0, 5)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, clutter=marks.clutter, **GROUPING)
+    assert len(runs) == 1 and len(runs[0]) >= 8
+
+
+def test_hyphens_carry_a_date_across_wide_gaps_but_words_do_not() -> None:
+    page = _blank(400, 1600)
+    x = 40
+    for part in (2, 2, 4):  # 00-00-0000, 9 mm between the groups, a dash in each gap
+        for _ in range(part):
+            _zero(page, x, 60)
+            x += 50
+        if part != 4:
+            cv2.line(page, (x + 25, 95), (x + 60, 95), 0, 5)
+            x += 106
+    _zero(page, 40, 250)  # a field, then a word of x-height letters 9 mm on, then a field
+    _zero(page, 90, 250)
+    cv2.putText(page, "ace", (240, 310), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 0, 4, cv2.LINE_AA)
+    _zero(page, 440, 250)
+    _zero(page, 490, 250)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, clutter=marks.clutter, **GROUPING)
+    assert [len(r) for r in runs] == [8, 2, 2]
+
+
+def test_a_written_date_whose_digits_fall_in_two_rows_is_one_field() -> None:
+    # Marks of 22-03-2022 as read from a generated cheque at 200 dpi: digits
+    # of uneven size and height, the hyphens in gaps wider than the field gap.
+    boxes = np.array(
+        [
+            [1141, 69, 46, 41], [1204, 64, 32, 42], [1244, 87, 26, 6], [1283, 76, 28, 32],
+            [1318, 72, 25, 34], [1361, 88, 19, 6], [1388, 69, 37, 37], [1432, 60, 34, 41],
+            [1477, 72, 23, 31], [1514, 58, 35, 44],
+        ]
+    )  # fmt: skip
+    grouping = {**GROUPING, "px_per_mm": 200 / 25.4}
+    runs = group_fields(boxes, **grouping)
+    assert runs == [[0, 1, 3, 4, 6, 7, 8, 9]]
+    # The 5 of 758 whose flag floats apart, and its neighbours in another row.
+    boxes = np.array(
+        [[1157, 297, 20, 32], [1188, 301, 23, 28], [1204, 291, 31, 7], [1244, 287, 27, 38],
+         [1291, 277, 33, 44], [1330, 278, 7, 44]]
+    )  # fmt: skip
+    runs = group_fields(boxes, **{**GROUPING, "px_per_mm": 188 / 25.4})
+    assert runs == [[0, 1, 3, 4, 5]]
