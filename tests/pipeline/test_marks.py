@@ -210,7 +210,10 @@ def test_classifier_tells_handwriting_from_print_and_letters(
     )
     hand = truth == "hand"
     assert (marks.kinds[hand] == "hand").mean() >= 0.85
-    assert (marks.kinds[truth == "printed"] == "printed").mean() >= 0.85
+    # Print mistaken for handwriting is reported; print taken for a letter is not.
+    printed = marks.kinds[truth == "printed"]
+    assert (printed == "printed").mean() >= 0.8
+    assert (printed == "hand").mean() <= 0.05
     # Letters, words, signatures and separators read as handwritten digits.
     not_digit = np.isin(truth, ("other", "separator"))
     assert (marks.kinds[not_digit] == "hand").mean() <= 0.1
