@@ -18,7 +18,14 @@ import pytest
 from digitd.errors import ModelError
 from digitd.model.fonts import find_fonts, render_glyph
 from digitd.model.format import Model
-from digitd.model.marks_training import generate_mark_samples, train_mark_classifier
+from digitd.model.marks_training import (
+    PlacedGlyph,
+    clip_glyphs,
+    cross_rule,
+    draw_pen_digit,
+    generate_mark_samples,
+    train_mark_classifier,
+)
 from digitd.pipeline.marks import (
     FEATURE_NAMES,
     MARKS_FORMAT_VERSION,
@@ -127,6 +134,62 @@ def test_generated_samples_cover_every_kind_and_are_reproducible(digits: np.ndar
     assert all(c.dtype == np.uint8 and c.ndim == 2 and c.size > 0 for c in a.crops)
 
 
+def _bar_glyphs(height: int = 60) -> list[PlacedGlyph]:
+    """Three solid upright bars standing on the baseline of ``layout_handwriting``."""
+    ink = np.ones((height, 8), np.float32)
+    base = int(1.5 * height)
+    return [PlacedGlyph(ink, 20 + 30 * i, base - height, "hand", "1") for i in range(3)]
+
+
+def test_a_removed_rule_leaves_gaps_stubs_or_a_piece_of_line() -> None:
+    height = 60
+    seen = Counter()
+    for seed in range(40):
+        glyphs = _bar_glyphs(height)
+        damaged = cross_rule(glyphs, height, np.random.default_rng(seed))
+        assert [g.label for g in damaged] == ["hand"] * len(damaged)
+        for before, after in zip(glyphs, damaged, strict=False):
+            ink = after.ink > 0.5
+            # Every glyph stays on its own place, trimmed to its ink.
+            assert ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any()
+            assert abs(after.y - before.y) <= 0.8 * height
+            empty_rows = int((~ink.any(axis=1)).sum())
+            if empty_rows:
+                seen["gap"] += 1
+                assert empty_rows <= 5  # the rule's thickness, never more
+            if after.ink.shape[1] > before.ink.shape[1]:
+                seen["wider"] += 1  # stubs of the rule left at its sides
+            if after.ink.shape[1] < before.ink.shape[1]:
+                seen["narrower"] += 1  # a strip taken by a box wall
+    assert seen["gap"] and seen["wider"] and seen["narrower"]
+
+
+def test_only_handwritten_digits_are_clipped() -> None:
+    glyphs = [*_bar_glyphs(), PlacedGlyph(np.ones((60, 8), np.float32), 200, 30, "other")]
+    heights = Counter()
+    for seed in range(20):
+        for g in clip_glyphs(glyphs, 60, np.random.default_rng(seed)):
+            heights[(g.label, g.ink.shape[0])] += 1
+            if g.label == "hand":
+                assert 48 <= g.ink.shape[0] <= 60
+                assert g.y + g.ink.shape[0] <= 90 and g.y >= 30
+    assert heights[("other", 60)] == 20
+    assert any(label == "hand" and h < 60 for label, h in heights)
+
+
+def test_pen_digits_have_the_pen_width_and_size_asked_for(digits: np.ndarray) -> None:
+    from digitd.pipeline.marks import _glyph_features
+
+    rng = np.random.default_rng(4)
+    for pen in (3.0, 8.0):
+        widths = []
+        for d in digits[:40]:
+            ink = draw_pen_digit(d, 120, pen, rng)
+            assert 80 <= ink.shape[0] <= 160  # MNIST's faint rims fall under the ink threshold
+            widths.append(_glyph_features(ink > 0.5)[1])
+        assert abs(float(np.median(widths)) - pen) <= 0.35 * pen + 1.5
+
+
 def test_bad_handwriting_input_is_named() -> None:
     with pytest.raises(ValueError, match="hand_digits is empty"):
         generate_mark_samples(np.zeros((0, 28, 28), np.uint8), n_lines=3)
@@ -147,7 +210,10 @@ def test_classifier_tells_handwriting_from_print_and_letters(
     )
     hand = truth == "hand"
     assert (marks.kinds[hand] == "hand").mean() >= 0.85
-    assert (marks.kinds[truth == "printed"] == "printed").mean() >= 0.85
+    # Print mistaken for handwriting is reported; print taken for a letter is not.
+    printed = marks.kinds[truth == "printed"]
+    assert (printed == "printed").mean() >= 0.8
+    assert (printed == "hand").mean() <= 0.05
     # Letters, words, signatures and separators read as handwritten digits.
     not_digit = np.isin(truth, ("other", "separator"))
     assert (marks.kinds[not_digit] == "hand").mean() <= 0.1
@@ -239,6 +305,48 @@ def test_recognizer_rejections_count_as_non_digits() -> None:
     assert marks.text[3] == "/-"
     with pytest.raises(ValueError, match="rejected has shape"):
         classify_marks(crops, boxes, np.zeros(4, int), _fixed(probs), rejected=[True])
+
+
+def _stroke(dx: int, dy: int, size: int = 60) -> np.ndarray:
+    """A pen stroke from bottom-left to top-right, dark on light."""
+    import cv2
+
+    canvas = np.full((size + 8, abs(dx) + 8), 255, np.uint8)
+    x0 = 4 if dx >= 0 else abs(dx) + 4
+    cv2.line(canvas, (x0, size + 4), (x0 + dx, size + 4 - dy), 0, 5)
+    return canvas
+
+
+def test_a_lone_stroke_before_a_closing_hyphen_is_the_slash_of_an_amount() -> None:
+    glyph = render_glyph("8", _sans(), 60)
+    hyphen = np.full((12, 30), 255, np.uint8)
+    hyphen[3:9, 2:28] = 0
+    crops = [glyph, glyph, _stroke(25, 60), hyphen]
+    boxes = np.array([(0, 0, *glyph.shape[::-1]), (45, 0, *glyph.shape[::-1]), (90, 0, 33, 68)])
+    boxes = np.vstack([boxes, (130, 30, 30, 12)])
+    probs = [[0.9, 0.1, 0, 0]] * 3 + [[0, 0, 1.0, 0]]
+    marks = classify_marks(crops, boxes, np.zeros(4, int), _fixed(probs, separator="sep:-"))
+    assert list(marks.kinds) == ["hand", "hand", "separator", "separator"]
+    assert list(marks.text) == ["", "", "/", "-"]
+    # A loop before the hyphen is a digit; so is a stroke that does not end the field.
+    looped = classify_marks(
+        [glyph, glyph, glyph, hyphen], boxes, np.zeros(4, int), _fixed(probs, separator="sep:-")
+    )
+    assert list(looped.kinds) == ["hand", "hand", "hand", "separator"]
+    moved = boxes.copy()
+    moved[2, 0] = 200
+    inside = classify_marks(crops, moved, np.zeros(4, int), _fixed(probs, separator="sep:-"))
+    assert inside.kinds[2] == "hand"
+
+
+def test_a_slash_leans_away_from_its_line_of_upright_strokes() -> None:
+    crops = [_stroke(2, 60), _stroke(-1, 60), _stroke(3, 60), _stroke(30, 60)]
+    boxes = np.array([(40 * i, 0, c.shape[1], c.shape[0]) for i, c in enumerate(crops)])
+    lean = _index(measure_marks(crops, boxes, np.zeros(4, int)), "rel_lean")
+    assert np.abs(lean[:3]).max() < 0.1
+    assert lean[3] < -0.3  # leaning right, well past the others
+    # A group of one has nothing to lean against.
+    assert _index(measure_marks(crops[3:], boxes[3:], np.zeros(1, int)), "rel_lean")[0] == 0
 
 
 def test_handwriting_may_come_dark_on_light(digits: np.ndarray) -> None:

@@ -13,9 +13,14 @@ account number (6-16 pt at 300 dpi, in every printed face, also blocky
 MICR-style, dot-matrix and rubber-stamp variants), printed words, words in
 handwriting fonts distorted so they do not look like fonts (affine and
 elastic warps, re-stroked with a pen), signatures and blots, with
-separators and currency signs in amounts and dates. Every line then goes
-through the same scan degradation (resolution 150-400 dpi, blur, paper and
-ink levels, noise) so that no class can be told by its rendering pipeline.
+separators and currency signs in amounts and dates, and a few lone marks
+with no line around them. Handwritten lines and words are often written
+across a ruled line or box wall that was then removed (``cross_rule``), and
+digits crowd each other or lose a sliver at a line (``crowd_glyphs``,
+``clip_glyphs``): real scans give the classifier such imperfect crops. Every
+line then goes through the same scan degradation (resolution 150-400 dpi,
+blur, paper and ink levels, noise) so that no class can be told by its
+rendering pipeline.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +44,14 @@ __all__ = [
     "MarkSamples",
     "PlacedGlyph",
     "as_ink_bright",
+    "clip_glyphs",
+    "cross_rule",
+    "crowd_glyphs",
     "draw_blot",
     "draw_hand_digit",
     "draw_hand_font_text",
     "draw_hand_separator",
+    "draw_pen_digit",
     "draw_scribble",
     "generate_mark_samples",
     "layout_handwriting",
@@ -229,6 +238,66 @@ def draw_hand_digit(
     if rng.random() < 0.5:
         ink = (_warp(ink, rng, strength=0.3) > 0.5).astype(np.float32)
     return _trim(ink)
+
+
+def draw_pen_digit(
+    digit: np.ndarray,
+    height: int,
+    pen: float,
+    rng: np.random.Generator,
+    *,
+    slant: float = 0.0,
+) -> np.ndarray:
+    """An MNIST-convention digit (ink bright) as binary ink ``height`` pixels tall.
+
+    Most digits are re-drawn along their centre line with a round pen of
+    ``pen`` pixels whose width varies a little with pressure (ballpoint and
+    gel ink: fairly uniform strokes); the rest keep MNIST's own varying
+    stroke (felt tips, soft pencils). ``slant`` shears the digit (x shift per
+    unit of height, positive leans right), as a writer's hand does to every
+    digit of a line; a smooth elastic warp varies each digit's shape.
+    """
+    src = digit.astype(np.float32) / 255.0
+    ys, xs = np.nonzero(src > 0.05)
+    if len(ys) == 0:
+        return np.zeros((1, 1), np.float32)
+    src = src[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    scale = height / src.shape[0]
+    size = (max(1, round(src.shape[1] * scale)), height)
+    big = cv2.resize(src, size, interpolation=cv2.INTER_CUBIC)
+    ink = (big > rng.uniform(0.3, 0.6)).astype(np.float32)
+    if slant:
+        ink = _shear(ink, slant)
+    if rng.random() < 0.7:
+        ink = _restroke_pressure(ink, pen, rng)
+    if rng.random() < 0.6:
+        ink = (_warp(ink, rng, strength=rng.uniform(0.2, 0.6)) > 0.5).astype(np.float32)
+    return _trim(ink)
+
+
+def _shear(ink: np.ndarray, slant: float) -> np.ndarray:
+    """Shear ink horizontally by ``slant`` pixels per pixel of height, about its middle."""
+    h = ink.shape[0]
+    extra = int(abs(slant) * h) + 1
+    padded = cv2.copyMakeBorder(ink, 0, 0, extra, extra, cv2.BORDER_CONSTANT, value=0)
+    m = np.float32([[1, -slant, slant * h / 2], [0, 1, 0]])
+    out = cv2.warpAffine(padded, m, (padded.shape[1], h), flags=cv2.INTER_LINEAR)
+    return _trim((out > 0.5).astype(np.float32))
+
+
+def _restroke_pressure(ink: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:
+    """Redraw binary ink along its skeleton with a pen whose width drifts with pressure."""
+    skel = skeletonize(ink > 0.5)
+    if not skel.any():
+        return ink
+    h, w = ink.shape
+    distance = cv2.distanceTransform((~skel).astype(np.uint8), cv2.DIST_L2, 3)
+    field = cv2.GaussianBlur(
+        rng.standard_normal((h, w)).astype(np.float32), (0, 0), max(2.0, 0.15 * max(h, w))
+    )
+    field /= max(float(np.abs(field).max()), 1e-6)
+    half = np.maximum(0.5, width / 2.0 * (1.0 + rng.uniform(0.0, 0.3) * field))
+    return (distance <= half).astype(np.float32)
 
 
 def _pen_path(points: np.ndarray, shape: tuple[int, int], pen: float) -> np.ndarray:
@@ -464,8 +533,14 @@ def _hand_line(
     hand_fonts: Sequence[Path],
     printed_fonts: Sequence[Path],
 ) -> list[PlacedGlyph]:
-    """A handwritten digit string: amount, date, boxed date or plain number."""
-    height = int(rng.uniform(35, 110))
+    """A handwritten digit string: amount, date, boxed date or plain number.
+
+    One writer per line: a pen (thin ballpoint to felt tip, 0.04-0.15 of
+    the digit height), a slant, a size (20-250 pixels once scanned), digits
+    set apart or crowding each other; and often the damage a ruled line or
+    box wall leaves on real scans (``cross_rule``, ``clip_glyphs``).
+    """
+    height = int(rng.uniform(35, 110) if rng.random() < 0.8 else rng.uniform(110, 190))
     style = rng.random()
     if style < 0.4:
         text = random_amount_text(rng)
@@ -477,13 +552,147 @@ def _hand_line(
         text = "|".join(rng.choice(list(_DIGITS), size=int(rng.integers(4, 9))))
     else:
         text = "".join(rng.choice(list(_DIGITS), size=int(rng.integers(2, 11))))
-    return layout_handwriting(
+    pen = max(1.5, height * rng.uniform(0.04, 0.15))
+    slant = float(np.clip(rng.normal(0.08, 0.12), -0.25, 0.4))
+
+    def draw(digit: np.ndarray, h: int, pen: float, rng: np.random.Generator) -> np.ndarray:
+        return draw_pen_digit(digit, h, pen, rng, slant=slant)
+
+    # Half the lines in one pen and slant; the others as ``draw_hand_digit``
+    # draws them, each digit in its own stroke (as if several writers).
+    glyphs = layout_handwriting(
         text,
         lambda _ch: as_ink_bright(np.asarray(digits[rng.integers(len(digits))], np.uint8)),
         height=height,
         rng=rng,
         fonts=[*hand_fonts, *printed_fonts],
+        pen=pen,
+        draw_digit=draw if rng.random() < 0.5 else None,
     )
+    if rng.random() < 0.1:
+        glyphs = crowd_glyphs(glyphs, height, rng)
+    if rng.random() < 0.35:
+        glyphs = cross_rule(glyphs, height, rng)
+    if rng.random() < 0.25:
+        glyphs = clip_glyphs(glyphs, height, rng)
+    return glyphs
+
+
+def crowd_glyphs(
+    glyphs: Sequence[PlacedGlyph], height: int, rng: np.random.Generator
+) -> list[PlacedGlyph]:
+    """Move each glyph closer to the one before it, so that some overlap or touch."""
+    out: list[PlacedGlyph] = []
+    shift = 0
+    for g in glyphs:
+        out.append(replace(g, x=g.x - shift))
+        shift += int(height * rng.uniform(0.03, 0.15))
+    return out
+
+
+def _rule_band(
+    ink: np.ndarray, r0: int, r1: int, mode: str, stubs: tuple[int, int], keep_crossings: bool
+) -> tuple[np.ndarray, int]:
+    """What removing a ruled line from rows ``r0:r1`` leaves of ``ink``.
+
+    ``mode`` is ``"gap"`` (the line went with the ink under it),
+    ``"stubs"`` (a gap and short pieces of the line left at both sides) or
+    ``"residue"`` (the line left across the glyph's width). With
+    ``keep_crossings`` the removal spared strokes that cross the line (ink
+    right above and below it). Returns the new ink and how far its left edge
+    moved left.
+    """
+    h, w = ink.shape
+    r0, r1 = max(0, r0), min(h, r1)
+    if r1 <= r0:
+        return ink, 0
+    out = ink.copy()
+    cols = np.flatnonzero(ink[r0:r1].max(axis=0) > 0.5)
+    if mode == "residue":
+        if len(cols):
+            out[r0:r1, cols[0] : cols[-1] + 1] = 1.0
+        return out, 0
+    erase = np.ones(w, bool)
+    if keep_crossings:
+        above = ink[r0 - 1] > 0.5 if r0 > 0 else np.zeros(w, bool)
+        below = ink[r1] > 0.5 if r1 < h else np.zeros(w, bool)
+        erase = ~(above & below)
+    out[r0:r1, erase] = 0.0
+    if mode != "stubs" or not len(cols):
+        return out, 0
+    left, right = stubs
+    out = np.pad(out, ((0, 0), (left, right)))
+    out[r0:r1, cols[0] : cols[0] + left] = 1.0  # left stub, touching where the ink was
+    out[r0:r1, left + cols[-1] + 1 : left + cols[-1] + 1 + right] = 1.0
+    return out, left
+
+
+def cross_rule(
+    glyphs: Sequence[PlacedGlyph], height: int, rng: np.random.Generator
+) -> list[PlacedGlyph]:
+    """The marks of a line written across a ruled line or box wall that was removed.
+
+    A horizontal rule (an underline the digits dip into, or a line through
+    their middles) 1-5 pixels thick at 300 dpi crosses the glyphs; its
+    removal leaves a gap of its thickness, short stubs of it (up to an
+    eighth of a digit height) beside the glyphs, or a piece of it on them.
+    Sometimes a vertical box wall beside a glyph is removed instead, taking
+    a strip of the glyph's side. Positions
+    are as ``layout_handwriting`` gives them (baseline at ``1.5 * height``).
+    """
+    base = int(height * 1.5)
+    thick = int(rng.integers(1, 6))
+    y_rule = base - int(height * rng.uniform(-0.05, 0.75))
+    mode = str(rng.choice(["gap", "gap", "stubs", "residue"]))
+    keep_crossings = bool(rng.random() < 0.5)
+    walls = rng.random() < 0.25
+    out: list[PlacedGlyph] = []
+    for g in glyphs:
+        ink, x = g.ink, g.x
+        if walls and rng.random() < 0.5:
+            w = ink.shape[1]
+            band = min(w - 1, thick + int(rng.integers(0, 3)))
+            at = int(rng.uniform(0, 0.15) * w)
+            if band > 0 and w > 4:
+                ink = ink.copy()
+                if rng.random() < 0.5:
+                    ink[:, at : at + band] = 0.0
+                else:
+                    ink[:, max(0, w - at - band) : w - at] = 0.0
+        elif not walls:
+            stubs = (
+                int(height * rng.uniform(0.0, 0.12) * (rng.random() < 0.8)),
+                int(height * rng.uniform(0.0, 0.12) * (rng.random() < 0.8)),
+            )
+            r0 = y_rule - g.y
+            ink, dx = _rule_band(ink, r0, r0 + thick, mode, stubs, keep_crossings)
+            x -= dx
+        ys, xs = np.nonzero(ink > 0.5)
+        if len(ys) == 0:
+            continue
+        y0, x0 = int(ys.min()), int(xs.min())
+        ink = ink[y0 : ys.max() + 1, x0 : xs.max() + 1]
+        if ink.size > 1:
+            out.append(replace(g, ink=ink, x=x + x0, y=g.y + y0))
+    return out
+
+
+def clip_glyphs(
+    glyphs: Sequence[PlacedGlyph], height: int, rng: np.random.Generator
+) -> list[PlacedGlyph]:
+    """Some handwritten digits lose up to a fifth of their top or bottom (cut at a line)."""
+    out: list[PlacedGlyph] = []
+    for g in glyphs:
+        h = g.ink.shape[0]
+        if g.label != "hand" or rng.random() < 0.6 or h < 8:
+            out.append(g)
+            continue
+        cut = max(1, int(h * rng.uniform(0.05, 0.2)))
+        if rng.random() < 0.5:
+            out.append(replace(g, ink=g.ink[cut:], y=g.y + cut))
+        else:
+            out.append(replace(g, ink=g.ink[:-cut]))
+    return out
 
 
 def layout_handwriting(
@@ -494,6 +703,7 @@ def layout_handwriting(
     rng: np.random.Generator,
     fonts: Sequence[Path],
     pen: float | None = None,
+    draw_digit: Callable[[np.ndarray, int, float, np.random.Generator], np.ndarray] | None = None,
 ) -> list[PlacedGlyph]:
     """Write ``text`` by hand on a wobbling baseline.
 
@@ -511,12 +721,16 @@ def layout_handwriting(
         Fonts to draw currency signs from (distorted to look written).
     pen : float, optional
         Pen width in pixels; random when not given.
+    draw_digit : callable, optional
+        ``(digit, height, pen, rng) -> ink`` drawing one digit; defaults to
+        ``draw_hand_digit``.
 
     Returns
     -------
     list of PlacedGlyph
         Positions relative to an origin whose baseline is at ``1.5 * height``.
     """
+    draw_digit = draw_digit or draw_hand_digit
     if pen is None:
         pen = max(1.5, height * rng.uniform(0.04, 0.13))
     glyphs: list[PlacedGlyph] = []
@@ -531,7 +745,7 @@ def layout_handwriting(
         h = int(height * rng.uniform(0.88, 1.12))
         drift = int(slope * x + rng.normal(0, 0.05 * height))
         if ch in _DIGITS:
-            ink = draw_hand_digit(pick_digit(ch), h, pen, rng)
+            ink = draw_digit(pick_digit(ch), h, pen, rng)
             label, bottom = "hand", base + drift
         elif ch in _CURRENCY:
             ink = draw_hand_font_text(ch, fonts, h, pen, rng)
@@ -630,26 +844,76 @@ def _components(
 
 
 def _hand_word_line(rng: np.random.Generator, hand_fonts: Sequence[Path]) -> list[PlacedGlyph]:
-    """Words in a handwriting font, distorted and re-stroked, or a signature."""
+    """Words in a handwriting font, distorted and re-stroked, or a signature.
+
+    Written on a ruled line as often as the digits (``cross_rule``), so that
+    the damage a removed line leaves tells nothing about the kind of mark.
+    """
     height = int(rng.uniform(35, 100))
     pen = max(1.5, height * rng.uniform(0.05, 0.12))
-    glyphs: list[PlacedGlyph] = []
+    pieces: list[PlacedGlyph] = []
     x = int(height * 0.5)
-    if rng.random() < 0.25 or not hand_fonts:
+    if rng.random() < 0.45 or not hand_fonts:  # a signature is on every cheque
         for _ in range(int(rng.integers(1, 3))):
             ink = draw_scribble(height, pen, rng) if rng.random() < 0.8 else draw_blot(height, rng)
-            top = int(height * 1.5) - ink.shape[0]
-            glyphs += _components(ink, x, top, 0.3 * height, "other", rng)
+            pieces.append(PlacedGlyph(ink, x, int(height * 1.5) - ink.shape[0], "other"))
             x += ink.shape[1] + int(height * 0.5)
-        return glyphs
-    for _ in range(int(rng.integers(1, 4))):
-        word = str(rng.choice(_WORDS))
-        ink = draw_hand_font_text(word, hand_fonts, height, pen, rng)
+    else:
+        for _ in range(int(rng.integers(1, 4))):
+            word = str(rng.choice(_WORDS))
+            ink = draw_hand_font_text(word, hand_fonts, height, pen, rng)
+            if ink is None:
+                continue
+            y = int(height * 1.5) - ink.shape[0] + int(rng.normal(0, 0.05 * height))
+            pieces.append(PlacedGlyph(ink, x, y, "other"))
+            x += ink.shape[1] + int(height * rng.uniform(0.3, 0.8))
+    if pieces and rng.random() < 0.35:
+        pieces = cross_rule(pieces, height, rng)
+    glyphs: list[PlacedGlyph] = []
+    for p in pieces:
+        glyphs += _components(p.ink, p.x, p.y, 0.3 * height, "other", rng)
+    return glyphs
+
+
+def _lone_marks(
+    digits: Sequence[np.ndarray],
+    rng: np.random.Generator,
+    hand_fonts: Sequence[Path],
+    printed_fonts: Sequence[Path],
+) -> list[PlacedGlyph]:
+    """One or two marks with no line around them.
+
+    A cheque's printed currency sign before the amount box, a single
+    handwritten letter or stroke left over from a word, or a short
+    handwritten number: marks the classifier must judge without line context.
+    """
+    height = int(rng.uniform(35, 110))
+    pen = max(1.5, height * rng.uniform(0.04, 0.15))
+    base = int(height * 1.5)
+    kind = rng.random()
+    if kind < 0.35:
+        sign = str(rng.choice(_CURRENCY))
+        size = max(8, int(rng.uniform(8, 20) / 72 * 300))
+        rendered = render_text_line(sign, printed_fonts[rng.integers(len(printed_fonts))], size)
+        if rendered is None:
+            return []
+        ink, ((bx, by, bw, bh),) = rendered
+        part = ink[max(0, by - 1) : by + bh + 1, max(0, bx - 1) : bx + bw + 1]
+        return [PlacedGlyph(part.copy(), 20, 20, f"sep:{sign}", sign)]
+    if kind < 0.65 and hand_fonts:
+        letters = str(rng.choice(["l", "i", "t", "I", "j", "f", "L", "T", "r", "e", "a", "s"]))
+        ink = draw_hand_font_text(letters, hand_fonts, height, pen, rng)
         if ink is None:
-            continue
-        y = int(height * 1.5) - ink.shape[0] + int(rng.normal(0, 0.05 * height))
-        glyphs += _components(ink, x, y, 0.3 * height, "other", rng)
-        x += ink.shape[1] + int(height * rng.uniform(0.3, 0.8))
+            return []
+        return _components(ink, 20, base - ink.shape[0], 0.3 * height, "other")
+    slant = float(np.clip(rng.normal(0.08, 0.12), -0.25, 0.4))
+    glyphs = []
+    x = 20
+    for _ in range(int(rng.integers(1, 3))):
+        digit = as_ink_bright(np.asarray(digits[rng.integers(len(digits))], np.uint8))
+        ink = draw_pen_digit(digit, int(height * rng.uniform(0.88, 1.12)), pen, rng, slant=slant)
+        glyphs.append(PlacedGlyph(ink, x, base - ink.shape[0], "hand"))
+        x += ink.shape[1] + int(height * rng.uniform(0.08, 0.45))
     return glyphs
 
 
@@ -790,12 +1054,14 @@ def generate_mark_samples(
     line = top = 0
     while line < n_lines:
         pick = rng.random()
-        if pick < 0.4:
+        if pick < 0.38:
             glyphs = _hand_line(hand_digits, rng, hand_fonts, printed_fonts)
-        elif pick < 0.75:
+        elif pick < 0.71:
             glyphs = _printed_line(rng, printed_fonts)
-        else:
+        elif pick < 0.94:
             glyphs = _hand_word_line(rng, hand_fonts)
+        else:
+            glyphs = _lone_marks(hand_digits, rng, hand_fonts, printed_fonts)
         line += 1
         if not glyphs:
             continue

@@ -17,14 +17,14 @@ four kinds:
 
 The evidence is explainable on real paper rather than fitted to one
 generator: stroke-width uniformity along the skeleton, straight and
-axis-aligned edges, size and position relative to the mark's group, a coarse
-gradient-orientation shape descriptor, and LINE-LEVEL regularity (a row of
-equally tall, evenly spaced glyphs on one baseline is print). A small
+axis-aligned edges, size, position and lean relative to the mark's group, a
+coarse gradient-orientation shape descriptor, and LINE-LEVEL regularity (a
+row of equally tall, evenly spaced glyphs on one baseline is print). A small
 gradient-boosted classifier, trained on samples the project renders itself
-(``digitd.model.marks_training``), turns them into probabilities; two
-line-level rules follow it: the print/hand decision is pooled over a
-group's digit-like marks, and a group whose marks are mostly not digits is
-dropped whole.
+(``digitd.model.marks_training``), turns them into probabilities; line-level
+rules follow it: the print/hand decision is pooled over a group's digit-like
+marks, a group whose marks are mostly not digits is dropped whole, and a
+lone stroke right before a group's closing hyphen is the slash of "/-".
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ _CONTEXT_FEATURES = (
     "group_width_dev",
     "group_pitch_cv",
     "group_stroke_dev",
+    "rel_lean",
 )
 _MAX_SIDE = 80
 _SHAPE_SIZE = 24
@@ -317,8 +318,15 @@ def _robust_dev(values: np.ndarray, scale: float) -> float:
     return float(np.median(np.abs(values - np.median(values)))) / scale
 
 
-def _context_features(boxes: np.ndarray, strokes: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Size and position of each mark against its group, and the group's regularity."""
+def _context_features(
+    boxes: np.ndarray, strokes: np.ndarray, leans: np.ndarray, groups: np.ndarray
+) -> np.ndarray:
+    """Size, position and lean of each mark against its group, and the group's regularity.
+
+    ``leans`` is each mark's principal-axis angle from upright in radians
+    (negative leaning right), NaN for marks too round to have one: a slash
+    leans further than the writer's ones and sevens, whatever the slant.
+    """
     n = len(boxes)
     out = np.zeros((n, len(_CONTEXT_FEATURES)), np.float32)
     x, y, w, h = (boxes[:, i].astype(np.float64) for i in range(4))
@@ -346,6 +354,9 @@ def _context_features(boxes: np.ndarray, strokes: np.ndarray, groups: np.ndarray
             pitch = np.diff(cx)
             out[idx, 10] = float(pitch.std() / max(pitch.mean(), 1.0))
         out[idx, 11] = _robust_dev(strokes[tall], ms) if ms > 0 else 0.0
+        straight = idx[np.isfinite(leans[idx])]
+        if len(straight) >= 2:
+            out[straight, 12] = leans[straight] - float(np.median(leans[straight]))
     return out
 
 
@@ -401,7 +412,11 @@ def measure_marks(crops: Sequence[np.ndarray], boxes: np.ndarray, groups: np.nda
     strokes = np.zeros(n, np.float64)
     for i, ink in enumerate(inks):
         glyph[i], strokes[i] = _glyph_features(ink)
-    context = _context_features(boxes, strokes, groups)
+    upright = glyph[:, _GLYPH_FEATURES.index("axis_upright")]
+    lean = glyph[:, _GLYPH_FEATURES.index("axis_lean")]
+    elongated = glyph[:, _GLYPH_FEATURES.index("elongation")] < 0.5
+    leans = np.where(elongated, 0.5 * np.arctan2(lean, upright), np.nan)
+    context = _context_features(boxes, strokes, leans, groups)
     shape = _shape_features(_shape_stack(inks))
     return np.concatenate([glyph, context, shape], axis=1)
 
@@ -502,6 +517,43 @@ def _pool(
     return pooled
 
 
+def _is_lone_stroke(features: np.ndarray) -> np.ndarray:
+    """Marks that are one thin stroke without loops: ones, slashes, ticks."""
+    f = {name: features[:, FEATURE_NAMES.index(name)] for name in ("n_holes", "elongation")}
+    return (f["n_holes"] == 0) & (f["elongation"] < 0.3)
+
+
+def _slash_before_final_hyphen(
+    kinds: np.ndarray,
+    labels: np.ndarray,
+    features: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+) -> None:
+    """Read a lone stroke right before a field's closing hyphen as the slash of "/-".
+
+    An Indian amount ends in "/-"; written as two strokes, its slash is a
+    lone stroke the classifier may take for a one. No amount ends in a one
+    and a hyphen, so the pair decides. Updates ``kinds`` and ``labels`` in
+    place.
+    """
+    stroke = _is_lone_stroke(features)
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & (kinds != "other"))
+        if len(idx) < 3:
+            continue
+        idx = idx[np.argsort(boxes[idx, 0] + boxes[idx, 2] / 2.0, kind="stable")]
+        last, before = idx[-1], idx[-2]
+        if (
+            kinds[last] == "separator"
+            and labels[last] == "sep:-"
+            and kinds[before] == "hand"
+            and stroke[before]
+        ):
+            kinds[before] = "separator"
+            labels[before] = "sep:/"
+
+
 def classify_marks(
     crops: Sequence[np.ndarray],
     boxes: np.ndarray,
@@ -573,6 +625,8 @@ def classify_marks(
     is_sep = kinds == "separator"
     if is_sep.any() and "separators" in classifier:
         labels[is_sep] = predict_classes(classifier["separators"], features[is_sep]).astype(str)
+
+    _slash_before_final_hyphen(kinds, labels, features, np.asarray(boxes).reshape(-1, 4), groups)
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
     digit_like = np.isin(kinds, ("hand", "printed"))
