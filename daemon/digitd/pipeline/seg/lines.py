@@ -43,8 +43,11 @@ def _thin_runs(
     along = _kernel(length, 1) if horizontal else _kernel(1, length)
     band = cv2.dilate(ink, across)
     size = (length, 1) if horizontal else (1, length)
-    cover = cv2.blur(band.astype(np.float32), size, borderType=cv2.BORDER_CONSTANT)
-    centres = (cover >= 0.85).astype(np.uint8)
+    # Inked pixels per window, counted in integers; the threshold is the least count
+    # whose share, rounded to float32 as a float32 box blur gives it, reaches 85%.
+    count = cv2.boxFilter(band, cv2.CV_16U, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    shares = (np.arange(length + 1) * (1.0 / length)).astype(np.float32)
+    centres = (count >= int(np.argmax(shares >= np.float32(0.85)))).astype(np.uint8)
     gaps = _kernel(5, 1) if horizontal else _kernel(1, 5)
     region = cv2.dilate(centres, along) & cv2.morphologyEx(band, cv2.MORPH_CLOSE, gaps)
     n, labels, stats = label_components(region)
@@ -55,7 +58,7 @@ def _thin_runs(
     thickness = area / np.maximum(extent, 1) - 2.0  # the band added a pixel either side
     keep = np.zeros(n, np.uint8)
     keep[1:] = (extent >= 0.9 * length) & (thickness <= max_thickness)
-    return keep[labels] & ink
+    return keep.take(labels) & ink
 
 
 def _shrink(ink: np.ndarray, factor: int) -> np.ndarray:
@@ -80,9 +83,9 @@ def _grow(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         (mask.shape[1] * factor_w, mask.shape[0] * factor_h),
         interpolation=cv2.INTER_NEAREST,
     )
-    out = np.zeros(shape, np.uint8)
-    out[: big.shape[0], : big.shape[1]] = big[:h, :w]
-    return out
+    return cv2.copyMakeBorder(
+        big, 0, h - big.shape[0], 0, w - big.shape[1], cv2.BORDER_CONSTANT, value=0
+    )
 
 
 def find_form_lines(
@@ -148,7 +151,7 @@ def _find_lines(
         # underline is near the same line at both ends. A wall spans its box.
         keep = np.zeros(n, np.uint8)
         keep[1:] = (top_ok & bottom_ok & (hs >= 0.75 * wall)) | long_rule
-        vertical = keep[labels]
+        vertical = keep.take(labels)
     ticks = _find_ticks(small, horizontal, length=length, max_thickness=max_thick)
     return horizontal, vertical, ticks, factor
 
@@ -193,9 +196,9 @@ def _find_ticks(
     keep = np.zeros(n, np.uint8)
     for group in combs:
         keep[group + 1] = 1
-    found = keep[labels]
+    found = keep.take(labels)
     for group in combs:
-        found |= _hidden_ticks(
+        for top, bottom, x0, x1 in _hidden_ticks(
             small,
             near_h[int(np.median(foot[group]))] > 0,
             xs[group],
@@ -203,7 +206,8 @@ def _find_ticks(
             w[group],
             h[group],
             standing=bool(standing[group[0]]),
-        )
+        ):
+            found[top:bottom, x0:x1] |= small[top:bottom, x0:x1]
     return found
 
 
@@ -216,7 +220,7 @@ def _hidden_ticks(
     heights: np.ndarray,
     *,
     standing: bool,
-) -> np.ndarray:
+) -> list[tuple[int, int, int, int]]:
     """The ticks of a comb that writing touches, where the comb's pitch puts them.
 
     A tick a digit touches is part of the digit's component and is not found
@@ -237,10 +241,11 @@ def _hidden_ticks(
 
     Returns
     -------
-    (H, W) uint8 ndarray
-        1 on the ink of the hidden ticks.
+    list of (top, bottom, x0, x1) int
+        The window of each hidden tick (rows ``top:bottom``, columns
+        ``x0:x1``); the tick is the ink there.
     """
-    out = np.zeros_like(small)
+    out: list[tuple[int, int, int, int]] = []
     order = np.sort(xs.astype(np.float64))
     steps = np.diff(order)
     pitch = float(np.median(steps))
@@ -260,8 +265,7 @@ def _hidden_ticks(
     top, bottom = (foot - height, foot) if standing else (foot + 1, foot + 1 + height)
     top, bottom = max(0, top), min(small.shape[0], bottom)
     for x in np.round(hidden).astype(int):
-        x0, x1 = max(0, x - half), min(small.shape[1], x + half + 1)
-        out[top:bottom, x0:x1] = small[top:bottom, x0:x1]
+        out.append((top, bottom, max(0, int(x) - half), min(small.shape[1], int(x) + half + 1)))
     return out
 
 
