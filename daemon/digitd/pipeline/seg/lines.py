@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitd.pipeline.seg.components import label_components
+from digitd.pipeline.seg.components import ink_coordinates, label_components
 
 __all__ = ["find_form_lines", "remove_form_lines"]
 
@@ -365,6 +365,7 @@ def _fit_lines(
 
 def _line_pixels(
     ink: np.ndarray,
+    ink_points: tuple[np.ndarray, np.ndarray],
     found: np.ndarray,
     factor: int,
     *,
@@ -388,6 +389,8 @@ def _line_pixels(
     ----------
     ink : (H, W) uint8 ndarray
         1 for ink.
+    ink_points : ((P,) int ndarray, (P,) int ndarray)
+        Rows and columns of the ink, in row-major order (`ink_coordinates`).
     found : (h, w) uint8 ndarray
         1 on the lines found at the search resolution, 1/``factor`` of the page's.
     factor : int
@@ -411,11 +414,16 @@ def _line_pixels(
     n, labels = cv2.connectedComponents(near, connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return out, reference
-    points = cv2.findNonZero(ink & _grow(near, ink.shape))  # far faster than np.nonzero
-    if points is None:
+    # The ink under `near` grown to the page (`_grow`), in row-major order: picked from
+    # the page's ink points, not found anew over the whole page.
+    ys, xs = ink_points
+    step_y, step_x = ink.shape[0] // near.shape[0], ink.shape[1] // near.shape[1]
+    cell_y, cell_x = ys // step_y, xs // step_x
+    pick = (cell_y < near.shape[0]) & (cell_x < near.shape[1])
+    pick[pick] = near[cell_y[pick], cell_x[pick]] > 0
+    if not pick.any():
         return out, reference
-    points = points.reshape(-1, 2).astype(np.int64)
-    xs, ys = points[:, 0], points[:, 1]
+    ys, xs = ys[pick].astype(np.int64), xs[pick].astype(np.int64)
     lab = labels[
         np.minimum(ys // factor, near.shape[0] - 1), np.minimum(xs // factor, near.shape[1] - 1)
     ]
@@ -483,9 +491,12 @@ def remove_form_lines(
         ink, px_per_mm=px_per_mm, min_length_mm=min_length_mm, max_thickness_mm=max_thickness_mm
     )
     long_run = 2.5 * min_length_mm * px_per_mm
-    horizontal, rules = _line_pixels(ink, found_h, factor, horizontal=True, long_run=long_run)
+    points = ink_coordinates(ink)
+    horizontal, rules = _line_pixels(
+        ink, points, found_h, factor, horizontal=True, long_run=long_run
+    )
     vertical, _ = _line_pixels(
-        ink, found_v, factor, horizontal=False, long_run=long_run, reference=rules
+        ink, points, found_v, factor, horizontal=False, long_run=long_run, reference=rules
     )
     # Ticks are placed by the comb's pitch, not fitted: a digit may lean on one all along.
     reach = max(1, round(0.25 * px_per_mm))
