@@ -500,10 +500,21 @@ def remove_form_lines(
     )
     # Ticks are placed by the comb's pitch, not fitted: a digit may lean on one all along.
     reach = max(1, round(0.25 * px_per_mm))
-    if found_ticks.any():
-        ticks = _grow(found_ticks, ink.shape)
-        vertical |= cv2.dilate(ticks, _kernel(3, 2 * reach + 1)) & ink
-    clean = ink & (1 - (horizontal | vertical))
+    sx, sy, sw, sh = cv2.boundingRect(found_ticks)
+    if sw > 0:
+        # `_grow` and the dilation, over the ticks' box and the dilation's reach only.
+        step_y, step_x = ink.shape[0] // found_ticks.shape[0], ink.shape[1] // found_ticks.shape[1]
+        y0, y1 = max(0, sy * step_y - reach), min(ink.shape[0], (sy + sh) * step_y + reach)
+        x0, x1 = max(0, sx * step_x - 1), min(ink.shape[1], (sx + sw) * step_x + 1)
+        box = found_ticks[sy : sy + sh, sx : sx + sw]
+        ticks = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        ty, tx = sy * step_y - y0, sx * step_x - x0
+        ticks[ty : ty + sh * step_y, tx : tx + sw * step_x] = cv2.resize(
+            box, (sw * step_x, sh * step_y), interpolation=cv2.INTER_NEAREST
+        )
+        window = vertical[y0:y1, x0:x1]
+        window |= cv2.dilate(ticks, _kernel(3, 2 * reach + 1)) & ink[y0:y1, x0:x1]
+    clean = ink ^ (horizontal | vertical)  # both lie on the ink
     span = int(np.ceil(max(2.0, max_thickness_mm * px_per_mm))) + 2 * reach + 3
     crossing = max(3, round(_MAX_CROSSING_MM * px_per_mm))
     across_h = _crossings(clean, horizontal, span=span, longest=crossing, horizontal=True)
