@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitd.pipeline.seg.components import ink_coordinates, label_components
+from digitd.pipeline.seg.components import ink_coordinates, label_points
 
 __all__ = ["find_form_lines", "remove_form_lines"]
 
@@ -50,7 +50,7 @@ def _thin_runs(
     centres = (count >= int(np.argmax(shares >= np.float32(0.85)))).astype(np.uint8)
     gaps = _kernel(5, 1) if horizontal else _kernel(1, 5)
     region = cv2.dilate(centres, along) & cv2.morphologyEx(band, cv2.MORPH_CLOSE, gaps)
-    n, labels, stats = label_components(region)
+    n, _, stats, points = label_points(region)
     if n <= 1:
         return region & ink
     extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
@@ -58,7 +58,31 @@ def _thin_runs(
     thickness = area / np.maximum(extent, 1) - 2.0  # the band added a pixel either side
     keep = np.zeros(n, np.uint8)
     keep[1:] = (extent >= 0.9 * length) & (thickness <= max_thickness)
-    return keep.take(labels) & ink
+    return _kept(region.shape, points, keep) & ink
+
+
+def _kept(
+    shape: tuple[int, int], points: tuple[np.ndarray, np.ndarray, np.ndarray], keep: np.ndarray
+) -> np.ndarray:
+    """``keep[labels]``, painted from the labelled pixels (`label_points`) only.
+
+    Parameters
+    ----------
+    shape : (int, int)
+    points : ((P,) int ndarray, (P,) int ndarray, (P,) int ndarray)
+        Row, column and label of each labelled pixel.
+    keep : (n,) uint8 ndarray
+        0 or 1 per label, 0 for the background.
+
+    Returns
+    -------
+    (H, W) uint8 ndarray
+    """
+    ys, xs, owner = points
+    out = np.zeros(shape, np.uint8)
+    on = keep[owner] > 0
+    out[ys[on], xs[on]] = 1
+    return out
 
 
 def _shrink(ink: np.ndarray, factor: int) -> np.ndarray:
@@ -136,7 +160,7 @@ def _find_lines(
     horizontal = _thin_runs(small, length=length, max_thickness=max_thick, horizontal=True)
     wall = max(6, round(0.4 * min_length_mm * ppm))
     vertical = _thin_runs(small, length=wall, max_thickness=max_thick, horizontal=False)
-    n, labels, stats = label_components(vertical, areas=False)
+    n, _, stats, points = label_points(vertical, areas=False)
     if n > 1:
         reach = max(2, round(0.8 * ppm))  # a broken wall may stop short of its lines
         near_h = cv2.dilate(horizontal, _kernel(5, 2 * reach + 1))
@@ -151,7 +175,7 @@ def _find_lines(
         # underline is near the same line at both ends. A wall spans its box.
         keep = np.zeros(n, np.uint8)
         keep[1:] = (top_ok & bottom_ok & (hs >= 0.75 * wall)) | long_rule
-        vertical = keep.take(labels)
+        vertical = _kept(vertical.shape, points, keep)
     ticks = _find_ticks(small, horizontal, length=length, max_thickness=max_thick)
     return horizontal, vertical, ticks, factor
 
@@ -167,7 +191,7 @@ def _find_ticks(
     reach = max(2, round(max_thickness) + 1)
     near_h = cv2.dilate(horizontal, _kernel(3, 2 * reach + 1))
     rest = small & (1 - cv2.dilate(horizontal, _kernel(1, 3)))
-    n, labels, stats = label_components(rest)
+    n, _, stats, points = label_points(rest)
     if n <= 1:
         return np.zeros_like(small)
     x, y, w, h = (stats[1:, i] for i in range(4))
@@ -196,7 +220,7 @@ def _find_ticks(
     keep = np.zeros(n, np.uint8)
     for group in combs:
         keep[group + 1] = 1
-    found = keep.take(labels)
+    found = _kept(rest.shape, points, keep)
     for group in combs:
         for top, bottom, x0, x1 in _hidden_ticks(
             small,
