@@ -134,10 +134,13 @@ def _drop_noise(
     keep = np.ones(n, bool)
     keep[0] = False
     keep[drop] = False
-    if len(drop) > n // 2:
-        return keep.astype(np.uint8)[labels], labels, stats, keep, points
-    # Few to drop: erase their pixels rather than relabel the whole page.
     ys, xs, owner = points
+    if len(drop) > n // 2:
+        kept = np.zeros_like(ink)
+        stay = keep[owner]
+        kept[ys[stay], xs[stay]] = 1
+        return kept, labels, stats, keep, points
+    # Few to drop: erase their pixels.
     gone = ~keep[owner]
     kept = ink.copy()
     kept[ys[gone], xs[gone]] = 0
