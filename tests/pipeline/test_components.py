@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digitd.pipeline.seg.components import ink_coordinates, label_components
+from digitd.pipeline.seg.components import ink_coordinates, label_components, label_points
 
 
 @pytest.mark.parametrize("density", [0.02, 0.3, 0.7])
@@ -51,3 +51,23 @@ def test_ink_coordinates_are_those_of_np_nonzero() -> None:
     np.testing.assert_array_equal(xs, want_x)
     ys, xs = ink_coordinates(np.zeros((4, 4), np.uint8))
     assert len(ys) == len(xs) == 0
+
+
+def test_label_points_gives_each_foreground_pixel_with_its_label() -> None:
+    rng = np.random.default_rng(5)
+    mask = (rng.random((61, 83)) < 0.2).astype(np.uint8)
+    n, labels, stats, (ys, xs, owner) = label_points(mask)
+    n_ref, labels_ref, stats_ref = label_components(mask)
+    assert n == n_ref
+    np.testing.assert_array_equal(labels, labels_ref)
+    np.testing.assert_array_equal(stats, stats_ref)
+    ys_ref, xs_ref = np.nonzero(mask)
+    np.testing.assert_array_equal(ys, ys_ref)
+    np.testing.assert_array_equal(xs, xs_ref)
+    np.testing.assert_array_equal(owner, labels_ref[ys_ref, xs_ref])
+
+
+def test_label_points_of_an_empty_mask() -> None:
+    n, _, stats, (ys, xs, owner) = label_points(np.zeros((4, 6), np.uint8))
+    assert n == 1 and not stats.any()
+    assert len(ys) == len(xs) == len(owner) == 0

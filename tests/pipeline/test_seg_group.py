@@ -238,3 +238,18 @@ def test_a_written_date_whose_digits_fall_in_two_rows_is_one_field() -> None:
     )  # fmt: skip
     runs = group_fields(boxes, **{**GROUPING, "px_per_mm": 188 / 25.4})
     assert runs == [[0, 1, 3, 4, 5]]
+
+
+def test_boxes_of_dilated_ink_come_from_the_ink_itself() -> None:
+    from digitd.pipeline.seg.components import label_components
+    from digitd.pipeline.seg.group import _boxes_of
+
+    rng = np.random.default_rng(7)
+    ink = (rng.random((90, 120)) < 0.01).astype(np.uint8)
+    ink[0, 5] = ink[89, 7] = 1  # dilation clipped at the top and the bottom
+    gap = 4
+    joined = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * gap + 1)))
+    n, labels, stats = label_components(joined, areas=False)
+    ys, xs = np.nonzero(ink)
+    got = _boxes_of(n, labels, ys, xs, gap=gap, rows=ink.shape[0])
+    np.testing.assert_array_equal(got, stats)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["ink_coordinates", "label_components"]
+__all__ = ["ink_coordinates", "label_components", "label_points"]
 
 
 def ink_coordinates(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,10 +57,35 @@ def label_components(mask: np.ndarray, *, areas: bool = True) -> tuple[int, np.n
         x, y, w, h, area per label, in OpenCV's column order; row 0 is the
         background and holds zeros.
     """
+    n, labels, stats, _ = label_points(mask, areas=areas)
+    return n, labels, stats
+
+
+def label_points(
+    mask: np.ndarray, *, areas: bool = True
+) -> tuple[int, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """`label_components`, and the foreground pixels it gathered the statistics over.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8 ndarray
+        Nonzero for foreground.
+    areas : bool
+        See `label_components`.
+
+    Returns
+    -------
+    n, labels, stats
+        As `label_components`.
+    points : ((P,) int32 ndarray, (P,) int32 ndarray, (P,) int32 ndarray)
+        Row, column and label of each foreground pixel, in row-major order
+        (`ink_coordinates`); empty when there is no foreground.
+    """
     n, labels = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
     stats = np.zeros((n, 5), np.int64)
     if n <= 1:
-        return n, labels, stats
+        empty = np.zeros(0, np.int32)
+        return n, labels, stats, (empty, empty.copy(), empty.copy())
     ys, xs = ink_coordinates(mask)
     owner = labels[ys, xs]
     big = np.iinfo(np.int32).max
@@ -77,4 +102,4 @@ def label_components(mask: np.ndarray, *, areas: bool = True) -> tuple[int, np.n
     if areas:
         stats[:, 4] = np.bincount(owner, minlength=n)[:n]
         stats[0, 4] = 0
-    return n, labels, stats
+    return n, labels, stats, (ys, xs, owner)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from digitd.pipeline.seg.components import label_components
+from digitd.pipeline.seg.components import label_points
 
 __all__ = ["Marks", "find_marks", "group_fields", "join_fragments"]
 
@@ -88,7 +88,7 @@ def _drop_noise(
     min_height_mm: float,
     max_height_mm: float,
     max_aspect: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
     """Ink without specks, punch holes, edge shadows, and marks too big or long for digits.
 
     Returns
@@ -101,10 +101,12 @@ def _drop_noise(
         x, y, w, h, area of each label (row 0 the background).
     keep : (n,) bool ndarray
         True for the kept components.
+    points : ((P,) int32 ndarray, (P,) int32 ndarray, (P,) int32 ndarray)
+        Row, column and label of every ink pixel (`label_points`).
     """
-    n, labels, stats = label_components(ink)
+    n, labels, stats, points = label_points(ink)
     if n <= 1:
-        return ink, labels, stats, np.zeros(n, bool)
+        return ink, labels, stats, np.zeros(n, bool), points
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     speck = speck_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
@@ -132,15 +134,60 @@ def _drop_noise(
     keep = np.ones(n, bool)
     keep[0] = False
     keep[drop] = False
+    ys, xs, owner = points
     if len(drop) > n // 2:
-        return keep.astype(np.uint8)[labels], labels, stats, keep
-    # Few to drop: erase them where they lie rather than relabel the whole page.
+        kept = np.zeros_like(ink)
+        stay = keep[owner]
+        kept[ys[stay], xs[stay]] = 1
+        return kept, labels, stats, keep, points
+    # Few to drop: erase their pixels.
+    gone = ~keep[owner]
     kept = ink.copy()
-    for i in drop:
-        bx, by, bw, bh = (int(v) for v in stats[i, :4])
-        window = kept[by : by + bh, bx : bx + bw]
-        window[labels[by : by + bh, bx : bx + bw] == i] = 0
-    return kept, labels, stats, keep
+    kept[ys[gone], xs[gone]] = 0
+    return kept, labels, stats, keep, points
+
+
+def _boxes_of(
+    n: int, labels: np.ndarray, ys: np.ndarray, xs: np.ndarray, *, gap: int, rows: int
+) -> np.ndarray:
+    """Boxes of the components of ink dilated ``gap`` rows up and down, from the ink.
+
+    Parameters
+    ----------
+    n : int
+        Number of labels of the dilated ink, background included.
+    labels : (H, W) int32 ndarray
+        Its labels.
+    ys, xs : (P,) int ndarray
+        The pixels of the ink before dilating.
+    gap : int
+    rows : int
+        Page height H.
+
+    Returns
+    -------
+    (n, 5) int64 ndarray
+        x, y, w, h, 0 per label as `label_components` gives them for the dilated
+        ink (row 0 zeros).
+    """
+    stats = np.zeros((n, 5), np.int64)
+    if n <= 1:
+        return stats
+    owner = labels[ys, xs]
+    big = np.iinfo(np.int32).max
+    x0, y0 = np.full(n, big, np.int32), np.full(n, big, np.int32)
+    x1, y1 = np.full(n, -1, np.int32), np.full(n, -1, np.int32)
+    np.minimum.at(x0, owner, xs)
+    np.minimum.at(y0, owner, ys)
+    np.maximum.at(x1, owner, xs)
+    np.maximum.at(y1, owner, ys)
+    top = np.maximum(y0[1:].astype(np.int64) - gap, 0)
+    bottom = np.minimum(y1[1:].astype(np.int64) + gap, rows - 1)
+    stats[1:, 0] = x0[1:]
+    stats[1:, 1] = top
+    stats[1:, 2] = x1[1:] - x0[1:] + 1
+    stats[1:, 3] = bottom - top + 1
+    return stats
 
 
 def _print_rows(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndarray:
@@ -245,7 +292,7 @@ def find_marks(
     -------
     Marks
     """
-    kept, ink_labels, ink_stats, keep = _drop_noise(
+    kept, _ink_labels, ink_stats, keep, (ys, xs, owner) = _drop_noise(
         ink,
         px_per_mm=px_per_mm,
         speck_mm=speck_mm,
@@ -261,17 +308,22 @@ def find_marks(
     # Rows of small print are kept out of the bridging, so a legend or serial
     # number just above handwritten digits does not become part of them.
     printed = _print_rows(ink_stats, keep, min_h=min_height_mm * px_per_mm)
+    # New label of each printed glyph (0: not printed); the glyphs are not bridged.
+    relabel = np.zeros(len(ink_stats), np.int64)
     bridged = kept
     if len(printed):
+        relabel[printed] = -1
         bridged = kept.copy()
-        for i in printed:
-            bx, by, bw, bh = (int(v) for v in ink_stats[i, :4])
-            window = bridged[by : by + bh, bx : bx + bw]
-            window[ink_labels[by : by + bh, bx : bx + bw] == i] = 0
+        unbridged = relabel[owner] < 0
+        bridged[ys[unbridged], xs[unbridged]] = 0
     gap = max(1, round(merge_gap_mm * px_per_mm / 2.0))
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * gap + 1))
     joined = cv2.dilate(bridged, bridge)
-    n, labels, stats = label_components(joined, areas=False)
+    n, labels = cv2.connectedComponents(joined, connectivity=8, ltype=cv2.CV_32S)
+    # Every joined component grows from bridged ink: its box is theirs, `gap` taller
+    # above and below within the page.
+    on = bridged[ys, xs] > 0 if len(ys) else np.zeros(0, bool)
+    stats = _boxes_of(n, labels, ys[on], xs[on], gap=gap, rows=joined.shape[0])
     boxes = stats[1:, :4].astype(np.int64).copy()
     boxes[:, 1] += gap
     boxes[:, 3] -= 2 * gap
@@ -280,10 +332,9 @@ def find_marks(
         members = tuple((i + 1,) for i in range(len(boxes)))
         return Marks(labels=labels, ink=kept, boxes=boxes, members=members, clutter=clutter)
     # Each printed glyph is a mark of its own, under a new label.
-    for k, i in enumerate(printed):
-        bx, by, bw, bh = (int(v) for v in ink_stats[i, :4])
-        window = labels[by : by + bh, bx : bx + bw]
-        window[ink_labels[by : by + bh, bx : bx + bw] == i] = n + k
+    relabel[printed] = n + np.arange(len(printed))
+    glyph = relabel[owner] > 0
+    labels[ys[glyph], xs[glyph]] = relabel[owner[glyph]]
     boxes = np.concatenate([boxes, ink_stats[printed, :4].astype(np.int64)])
     members = tuple((i + 1,) for i in range(len(boxes)))
     print_row = np.zeros(len(boxes), bool)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitd.pipeline.seg.components import label_components
+from digitd.pipeline.seg.components import ink_coordinates, label_points
 
 __all__ = ["find_form_lines", "remove_form_lines"]
 
@@ -43,11 +43,14 @@ def _thin_runs(
     along = _kernel(length, 1) if horizontal else _kernel(1, length)
     band = cv2.dilate(ink, across)
     size = (length, 1) if horizontal else (1, length)
-    cover = cv2.blur(band.astype(np.float32), size, borderType=cv2.BORDER_CONSTANT)
-    centres = (cover >= 0.85).astype(np.uint8)
+    # Inked pixels per window, counted in integers; the threshold is the least count
+    # whose share, rounded to float32 as a float32 box blur gives it, reaches 85%.
+    count = cv2.boxFilter(band, cv2.CV_16U, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    shares = (np.arange(length + 1) * (1.0 / length)).astype(np.float32)
+    centres = (count >= int(np.argmax(shares >= np.float32(0.85)))).astype(np.uint8)
     gaps = _kernel(5, 1) if horizontal else _kernel(1, 5)
     region = cv2.dilate(centres, along) & cv2.morphologyEx(band, cv2.MORPH_CLOSE, gaps)
-    n, labels, stats = label_components(region)
+    n, _, stats, points = label_points(region)
     if n <= 1:
         return region & ink
     extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
@@ -55,7 +58,31 @@ def _thin_runs(
     thickness = area / np.maximum(extent, 1) - 2.0  # the band added a pixel either side
     keep = np.zeros(n, np.uint8)
     keep[1:] = (extent >= 0.9 * length) & (thickness <= max_thickness)
-    return keep[labels] & ink
+    return _kept(region.shape, points, keep) & ink
+
+
+def _kept(
+    shape: tuple[int, int], points: tuple[np.ndarray, np.ndarray, np.ndarray], keep: np.ndarray
+) -> np.ndarray:
+    """``keep[labels]``, painted from the labelled pixels (`label_points`) only.
+
+    Parameters
+    ----------
+    shape : (int, int)
+    points : ((P,) int ndarray, (P,) int ndarray, (P,) int ndarray)
+        Row, column and label of each labelled pixel.
+    keep : (n,) uint8 ndarray
+        0 or 1 per label, 0 for the background.
+
+    Returns
+    -------
+    (H, W) uint8 ndarray
+    """
+    ys, xs, owner = points
+    out = np.zeros(shape, np.uint8)
+    on = keep[owner] > 0
+    out[ys[on], xs[on]] = 1
+    return out
 
 
 def _shrink(ink: np.ndarray, factor: int) -> np.ndarray:
@@ -80,9 +107,9 @@ def _grow(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         (mask.shape[1] * factor_w, mask.shape[0] * factor_h),
         interpolation=cv2.INTER_NEAREST,
     )
-    out = np.zeros(shape, np.uint8)
-    out[: big.shape[0], : big.shape[1]] = big[:h, :w]
-    return out
+    return cv2.copyMakeBorder(
+        big, 0, h - big.shape[0], 0, w - big.shape[1], cv2.BORDER_CONSTANT, value=0
+    )
 
 
 def find_form_lines(
@@ -133,7 +160,7 @@ def _find_lines(
     horizontal = _thin_runs(small, length=length, max_thickness=max_thick, horizontal=True)
     wall = max(6, round(0.4 * min_length_mm * ppm))
     vertical = _thin_runs(small, length=wall, max_thickness=max_thick, horizontal=False)
-    n, labels, stats = label_components(vertical, areas=False)
+    n, _, stats, points = label_points(vertical, areas=False)
     if n > 1:
         reach = max(2, round(0.8 * ppm))  # a broken wall may stop short of its lines
         near_h = cv2.dilate(horizontal, _kernel(5, 2 * reach + 1))
@@ -148,7 +175,7 @@ def _find_lines(
         # underline is near the same line at both ends. A wall spans its box.
         keep = np.zeros(n, np.uint8)
         keep[1:] = (top_ok & bottom_ok & (hs >= 0.75 * wall)) | long_rule
-        vertical = keep[labels]
+        vertical = _kept(vertical.shape, points, keep)
     ticks = _find_ticks(small, horizontal, length=length, max_thickness=max_thick)
     return horizontal, vertical, ticks, factor
 
@@ -164,7 +191,7 @@ def _find_ticks(
     reach = max(2, round(max_thickness) + 1)
     near_h = cv2.dilate(horizontal, _kernel(3, 2 * reach + 1))
     rest = small & (1 - cv2.dilate(horizontal, _kernel(1, 3)))
-    n, labels, stats = label_components(rest)
+    n, _, stats, points = label_points(rest)
     if n <= 1:
         return np.zeros_like(small)
     x, y, w, h = (stats[1:, i] for i in range(4))
@@ -193,9 +220,9 @@ def _find_ticks(
     keep = np.zeros(n, np.uint8)
     for group in combs:
         keep[group + 1] = 1
-    found = keep[labels]
+    found = _kept(rest.shape, points, keep)
     for group in combs:
-        found |= _hidden_ticks(
+        for top, bottom, x0, x1 in _hidden_ticks(
             small,
             near_h[int(np.median(foot[group]))] > 0,
             xs[group],
@@ -203,7 +230,8 @@ def _find_ticks(
             w[group],
             h[group],
             standing=bool(standing[group[0]]),
-        )
+        ):
+            found[top:bottom, x0:x1] |= small[top:bottom, x0:x1]
     return found
 
 
@@ -216,7 +244,7 @@ def _hidden_ticks(
     heights: np.ndarray,
     *,
     standing: bool,
-) -> np.ndarray:
+) -> list[tuple[int, int, int, int]]:
     """The ticks of a comb that writing touches, where the comb's pitch puts them.
 
     A tick a digit touches is part of the digit's component and is not found
@@ -237,10 +265,11 @@ def _hidden_ticks(
 
     Returns
     -------
-    (H, W) uint8 ndarray
-        1 on the ink of the hidden ticks.
+    list of (top, bottom, x0, x1) int
+        The window of each hidden tick (rows ``top:bottom``, columns
+        ``x0:x1``); the tick is the ink there.
     """
-    out = np.zeros_like(small)
+    out: list[tuple[int, int, int, int]] = []
     order = np.sort(xs.astype(np.float64))
     steps = np.diff(order)
     pitch = float(np.median(steps))
@@ -260,8 +289,7 @@ def _hidden_ticks(
     top, bottom = (foot - height, foot) if standing else (foot + 1, foot + 1 + height)
     top, bottom = max(0, top), min(small.shape[0], bottom)
     for x in np.round(hidden).astype(int):
-        x0, x1 = max(0, x - half), min(small.shape[1], x + half + 1)
-        out[top:bottom, x0:x1] = small[top:bottom, x0:x1]
+        out.append((top, bottom, max(0, int(x) - half), min(small.shape[1], int(x) + half + 1)))
     return out
 
 
@@ -361,6 +389,7 @@ def _fit_lines(
 
 def _line_pixels(
     ink: np.ndarray,
+    ink_points: tuple[np.ndarray, np.ndarray],
     found: np.ndarray,
     factor: int,
     *,
@@ -384,6 +413,8 @@ def _line_pixels(
     ----------
     ink : (H, W) uint8 ndarray
         1 for ink.
+    ink_points : ((P,) int ndarray, (P,) int ndarray)
+        Rows and columns of the ink, in row-major order (`ink_coordinates`).
     found : (h, w) uint8 ndarray
         1 on the lines found at the search resolution, 1/``factor`` of the page's.
     factor : int
@@ -407,11 +438,16 @@ def _line_pixels(
     n, labels = cv2.connectedComponents(near, connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return out, reference
-    points = cv2.findNonZero(ink & _grow(near, ink.shape))  # far faster than np.nonzero
-    if points is None:
+    # The ink under `near` grown to the page (`_grow`), in row-major order: picked from
+    # the page's ink points, not found anew over the whole page.
+    ys, xs = ink_points
+    step_y, step_x = ink.shape[0] // near.shape[0], ink.shape[1] // near.shape[1]
+    cell_y, cell_x = ys // step_y, xs // step_x
+    pick = (cell_y < near.shape[0]) & (cell_x < near.shape[1])
+    pick[pick] = near[cell_y[pick], cell_x[pick]] > 0
+    if not pick.any():
         return out, reference
-    points = points.reshape(-1, 2).astype(np.int64)
-    xs, ys = points[:, 0], points[:, 1]
+    ys, xs = ys[pick].astype(np.int64), xs[pick].astype(np.int64)
     lab = labels[
         np.minimum(ys // factor, near.shape[0] - 1), np.minimum(xs // factor, near.shape[1] - 1)
     ]
@@ -479,16 +515,30 @@ def remove_form_lines(
         ink, px_per_mm=px_per_mm, min_length_mm=min_length_mm, max_thickness_mm=max_thickness_mm
     )
     long_run = 2.5 * min_length_mm * px_per_mm
-    horizontal, rules = _line_pixels(ink, found_h, factor, horizontal=True, long_run=long_run)
+    points = ink_coordinates(ink)
+    horizontal, rules = _line_pixels(
+        ink, points, found_h, factor, horizontal=True, long_run=long_run
+    )
     vertical, _ = _line_pixels(
-        ink, found_v, factor, horizontal=False, long_run=long_run, reference=rules
+        ink, points, found_v, factor, horizontal=False, long_run=long_run, reference=rules
     )
     # Ticks are placed by the comb's pitch, not fitted: a digit may lean on one all along.
     reach = max(1, round(0.25 * px_per_mm))
-    if found_ticks.any():
-        ticks = _grow(found_ticks, ink.shape)
-        vertical |= cv2.dilate(ticks, _kernel(3, 2 * reach + 1)) & ink
-    clean = ink & (1 - (horizontal | vertical))
+    sx, sy, sw, sh = cv2.boundingRect(found_ticks)
+    if sw > 0:
+        # `_grow` and the dilation, over the ticks' box and the dilation's reach only.
+        step_y, step_x = ink.shape[0] // found_ticks.shape[0], ink.shape[1] // found_ticks.shape[1]
+        y0, y1 = max(0, sy * step_y - reach), min(ink.shape[0], (sy + sh) * step_y + reach)
+        x0, x1 = max(0, sx * step_x - 1), min(ink.shape[1], (sx + sw) * step_x + 1)
+        box = found_ticks[sy : sy + sh, sx : sx + sw]
+        ticks = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        ty, tx = sy * step_y - y0, sx * step_x - x0
+        ticks[ty : ty + sh * step_y, tx : tx + sw * step_x] = cv2.resize(
+            box, (sw * step_x, sh * step_y), interpolation=cv2.INTER_NEAREST
+        )
+        window = vertical[y0:y1, x0:x1]
+        window |= cv2.dilate(ticks, _kernel(3, 2 * reach + 1)) & ink[y0:y1, x0:x1]
+    clean = ink ^ (horizontal | vertical)  # both lie on the ink
     span = int(np.ceil(max(2.0, max_thickness_mm * px_per_mm))) + 2 * reach + 3
     crossing = max(3, round(_MAX_CROSSING_MM * px_per_mm))
     across_h = _crossings(clean, horizontal, span=span, longest=crossing, horizontal=True)
