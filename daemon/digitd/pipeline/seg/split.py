@@ -134,7 +134,7 @@ def split_touching(
     width-to-height ratio); a mark wider than ``split_ratio`` of that is
     tried at each candidate cut. A cut is taken when the recognizer's
     confidence in both pieces (their product), weighted by how much wider
-    than one digit the mark is and by how little ink the cut crosses, beats
+    than one digit the mark is and by how few strokes the cut crosses, beats
     its confidence in the whole mark: a wide 2 or 0 read well as one digit
     stays whole. A mark more than twice as wide as one digit is cut at its
     best candidate regardless.
