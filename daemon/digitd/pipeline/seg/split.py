@@ -13,8 +13,18 @@ Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 
 # Above this width (in digit widths) a mark is cut even if the recognizer hesitates.
 _FORCE_RATIO = 2.0
-# How much better than the (width-discounted) whole mark a cut must score to be taken.
-_MARGIN = 0.02
+# Log-likelihood margin by which the two pieces must beat the whole mark.
+_MARGIN = 0.05
+# Width (in expected digit widths) at which one digit and two touching ones are
+# equally likely a priori, and how fast the odds of two grow with width (per digit width).
+_EVEN_RATIO = 1.55
+_WIDTH_SLOPE = 4.0
+# A whole mark read at least this confidently is not cut for its width alone.
+_CONFIDENT = 0.9
+# Log-odds lost per stroke a cut crosses beyond the first.
+_STROKE_COST = 0.3
+# Recognizer confidences are floored here before taking logs.
+_FLOOR = 1e-3
 # Two touching digits are rarely narrower than this many digit heights.
 _MIN_ASPECT = 0.85
 # Pieces shorter than this share of the digit height are flags and arms, not digits.
@@ -84,6 +94,30 @@ def _to_image(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return np.where(mask[y : y + h, x : x + w] > 0, 0, 255).astype(np.uint8)
 
 
+def _cut_log_prior(mask: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Log-odds, from shape alone, that each cut column runs between two digits.
+
+    Two digits that touch meet in one stroke (round digits side by side share
+    a stretch of outline, still one stroke across); a cut through the middle
+    of a single 0, 2 or 8 crosses two or three strokes. Each stroke crossed
+    beyond the first costs a little.
+
+    Parameters
+    ----------
+    mask : (h, w) uint8 ndarray
+        1 for ink.
+    cuts : (K,) int64 ndarray
+        Column indices.
+
+    Returns
+    -------
+    (K,) float64 ndarray
+    """
+    cols = mask[:, cuts].astype(np.int8)
+    starts = (np.diff(cols, axis=0, prepend=0) > 0).sum(axis=0)
+    return -_STROKE_COST * np.maximum(0, starts - 1).astype(np.float64)
+
+
 def split_touching(
     mask: np.ndarray,
     *,
@@ -95,10 +129,15 @@ def split_touching(
 ) -> list[tuple[int, int, int, int]]:
     """Cut a mark into single digits where it is too wide for one.
 
-    A mark wider than ``split_ratio`` typical digit widths is tried at each
-    candidate cut; the recognizer's confidence in the two pieces (their
-    product) must beat its confidence in the whole mark. A mark more than
-    twice as wide as a digit is cut at its best candidate regardless.
+    One digit of this mark's height is expected to be about ``digit_width``
+    scaled by the mark's height over ``digit_height`` (the field's typical
+    width-to-height ratio); a mark wider than ``split_ratio`` of that is
+    tried at each candidate cut. A cut is taken when the recognizer's
+    confidence in both pieces (their product), weighted by how much wider
+    than one digit the mark is and by how few strokes the cut crosses, beats
+    its confidence in the whole mark: a wide 2 or 0 read well as one digit
+    stays whole. A mark more than twice as wide as one digit is cut at its
+    best candidate regardless.
 
     Parameters
     ----------
@@ -107,9 +146,9 @@ def split_touching(
     digit_height : float
         Typical height of a digit in this field, in pixels.
     digit_width : float
-        Typical width of one digit in this field, in pixels.
+        Typical width of one digit of height ``digit_height`` in this field, in pixels.
     split_ratio : float
-        Marks wider than this many ``digit_width`` are tried for a cut.
+        Marks wider than this many expected digit widths are tried for a cut.
     score_crops : callable or None
         Recognizer confidence of crops (ink 0 on 255); None cuts only the
         marks more than twice a digit's width, at the cheapest cut.
@@ -124,9 +163,12 @@ def split_touching(
     whole = _trim(mask, 0)
     if whole is None:
         return []
-    width = whole[2]
-    forced = width > _FORCE_RATIO * digit_width
-    if depth <= 0 or width <= split_ratio * digit_width or width < _MIN_ASPECT * digit_height:
+    width, height = whole[2], whole[3]
+    # One digit of this mark's height, at the field's width-to-height ratio.
+    expected = digit_width * float(np.clip(height / digit_height, 0.8, 1.25))
+    ratio = width / expected
+    forced = ratio > _FORCE_RATIO
+    if depth <= 0 or ratio <= split_ratio or width < _MIN_ASPECT * digit_height:
         return [whole]
     if score_crops is None and not forced:
         return [whole]
@@ -134,6 +176,7 @@ def split_touching(
     if len(cuts) == 0:
         return [whole]
     pieces: list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = []
+    kept: list[int] = []
     for c in cuts:
         left = _trim(mask[:, :c], 0)
         right = _trim(mask[:, c:], int(c))
@@ -144,6 +187,7 @@ def split_touching(
             and min(left[3], right[3]) >= _MIN_PIECE_HEIGHT * digit_height
         ):
             pieces.append((left, right))
+            kept.append(int(c))
     if not pieces:
         return [whole]
     if score_crops is None:
@@ -153,13 +197,16 @@ def split_touching(
         crops = [_to_image(mask, whole)]
         for left, right in pieces:
             crops += [_to_image(mask, left), _to_image(mask, right)]
-        scores = np.asarray(score_crops(crops), dtype=np.float64)
-        pair = scores[1::2] * scores[2::2]  # both pieces read right
+        scores = np.clip(np.asarray(score_crops(crops), dtype=np.float64), _FLOOR, 1.0)
+        pair = np.log(scores[1::2]) + np.log(scores[2::2])  # both pieces read right
+        pair += _cut_log_prior(mask, np.asarray(kept, np.int64))
         k = int(np.argmax(pair))
-        # The wider the mark, the less the recognizer's liking for it as one digit counts.
-        excess = (width / digit_width - split_ratio) / (_FORCE_RATIO - split_ratio)
-        whole_score = scores[0] * float(np.clip(1.0 - 0.5 * excess, 0.5, 1.0))
-        if not forced and pair[k] < whole_score + _MARGIN:
+        # Prior odds of two digits against one grow with the mark's width.
+        two = _WIDTH_SLOPE * (ratio - _EVEN_RATIO)
+        if scores[0] >= _CONFIDENT:
+            # A whole digit read confidently (a wide 2 or 0) is not cut for its width alone.
+            two = min(two, 0.0)
+        if not forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
             return [whole]
         best = pieces[k]
     out: list[tuple[int, int, int, int]] = []

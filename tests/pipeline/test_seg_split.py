@@ -1,0 +1,113 @@
+"""Cutting touching digits apart, and keeping wide single digits whole."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from digitd.pipeline.seg.split import split_touching
+
+# A field of digits 76 px tall (6.4 mm at 300 dpi) whose digits are 0.65 heights wide.
+HEIGHT = 76.0
+WIDTH = 0.65 * HEIGHT
+
+
+def _two_zeros_touching() -> np.ndarray:
+    """Two 0s, each 50 px wide, whose outlines run together for a few pixels."""
+    mask = np.zeros((80, 100), np.uint8)
+    cv2.ellipse(mask, (26, 40), (23, 37), 0, 0, 360, 1, 5)
+    cv2.ellipse(mask, (72, 40), (23, 37), 0, 0, 360, 1, 5)
+    return mask
+
+
+def _wide_two() -> np.ndarray:
+    """A 2 written wide: 88 px (1.15 heights), hook, diagonal and a long base."""
+    mask = np.zeros((80, 92), np.uint8)
+    cv2.ellipse(mask, (46, 24), (40, 20), 0, 180, 360, 1, 5)  # the top of the hook
+    cv2.ellipse(mask, (46, 24), (40, 20), 0, 0, 40, 1, 5)
+    cv2.line(mask, (76, 37), (6, 74), 1, 5)  # the diagonal
+    cv2.line(mask, (6, 74), (88, 74), 1, 5)  # the base
+    return mask
+
+
+def _reader(whole: float, piece: float, wide_px: int) -> object:
+    """A stub recognizer: ``whole`` for crops wider than ``wide_px``, else ``piece``."""
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        return np.array([whole if c.shape[1] > wide_px else piece for c in crops])
+
+    return score
+
+
+def test_a_touching_pair_is_cut_at_the_join() -> None:
+    mask = _two_zeros_touching()
+    # One digit read poorly as a whole, each half read fairly well.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.2, 0.8, 70),
+    )
+    assert len(pieces) == 2
+    (lx, _, lw, _), (rx, _, rw, _) = pieces
+    assert abs(lx + lw - 49) <= 4 and abs(rx - 49) <= 4  # the outlines meet at x = 49
+    assert lx <= 3 and rx + rw >= 96
+
+
+def test_of_equally_liked_cuts_the_one_through_a_single_stroke_wins() -> None:
+    mask = _two_zeros_touching()
+    # The recognizer likes every cut alike; the join crosses one stroke, a cut
+    # through a 0 crosses two.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.2, 0.8, 95),
+    )
+    assert len(pieces) == 2
+    assert abs(pieces[0][0] + pieces[0][2] - 49) <= 4
+
+
+def test_a_wide_single_digit_read_confidently_is_not_cut() -> None:
+    mask = _wide_two()
+    assert 1.6 < mask.shape[1] / WIDTH < 2.0  # wide enough to be tried, not forced
+    # The halves read as digits too (a 6 and a 7, say), but the whole reads better.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.95, 0.85, 80),
+    )
+    assert len(pieces) == 1
+    assert pieces[0][2] >= 85
+
+
+def test_the_same_wide_mark_read_poorly_as_one_is_cut() -> None:
+    pieces = split_touching(
+        _wide_two(),
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.3, 0.85, 80),
+    )
+    assert len(pieces) == 2
+
+
+def test_a_mark_as_wide_as_one_digit_of_a_wide_field_is_not_tried() -> None:
+    calls: list[int] = []
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        calls.append(len(crops))
+        return np.full(len(crops), 0.9)
+
+    # In a field of wide digits (0.9 heights), the 1.15-height 2 is one digit.
+    pieces = split_touching(
+        _wide_two(), digit_height=HEIGHT, digit_width=0.9 * HEIGHT, split_ratio=1.4,
+        score_crops=score,
+    )  # fmt: skip
+    assert len(pieces) == 1 and calls == []
