@@ -23,8 +23,11 @@ row of equally tall, evenly spaced glyphs on one baseline is print). A small
 gradient-boosted classifier, trained on samples the project renders itself
 (``digitd.model.marks_training``), turns them into probabilities; line-level
 rules follow it: the print/hand decision is pooled over a group's digit-like
-marks, a group whose marks are mostly not digits is dropped whole, and a
-lone stroke right before a group's closing hyphen is the slash of "/-".
+marks, a group whose marks are mostly not digits is dropped whole, a field
+of joined-up writing (pieces whose boxes meet) in doubt is a word and is
+dropped whole, a lone stroke right before a group's closing hyphen is the
+slash of "/-", and a lone stroke splitting a date's day from its month,
+opposite a recognised slash, is the other slash.
 """
 
 from __future__ import annotations
@@ -138,6 +141,15 @@ class MarkParams:
         A group (with the fields continuing it on its line) whose
         non-separator marks are on average more likely than this not to be
         digits is dropped whole.
+    min_joined_fraction : float
+        A field in which at least this fraction of neighbouring marks touch
+        (boxes meet or overlap: pieces cut from one connected stroke) is
+        joined-up writing, a word rather than digits, when its marks are
+        also in doubt (``max_joined_doubt``).
+    max_joined_doubt : float
+        A joined-up field is dropped whole when its marks' mean doubt (the
+        probability of not being a digit plus one minus the recognizer's
+        confidence, at most 1) is at least this.
     """
 
     print_threshold: float = 0.65
@@ -146,6 +158,8 @@ class MarkParams:
     line_reach: float = 2.5
     other_threshold: float = 0.7
     max_other_fraction: float = 0.5
+    min_joined_fraction: float = 0.6
+    max_joined_doubt: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,6 +568,78 @@ def _slash_before_final_hyphen(
             labels[before] = "sep:/"
 
 
+def _joined_fraction(boxes: np.ndarray) -> float:
+    """Fraction of a field's neighbouring marks (left to right) whose boxes touch or overlap.
+
+    Digits are written one at a time, with a little paper between them;
+    the letters of a joined-up word are one stroke that segmentation cuts
+    into pieces whose boxes meet. One pixel of slack absorbs the rounding
+    of boxes mapped back to page coordinates.
+    """
+    if len(boxes) < 2:
+        return 0.0
+    order = np.argsort(boxes[:, 0], kind="stable")
+    x0 = boxes[order, 0]
+    x1 = boxes[order, 0] + boxes[order, 2]
+    gaps = x0[1:] - x1[:-1]
+    return float(np.mean(gaps <= 1))
+
+
+def _drop_joined_writing(
+    kinds: np.ndarray,
+    doubt: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop fields that are joined-up writing with doubtful marks: a word, not digits.
+
+    A payee name or a word whose neighbours were already dropped as text
+    has no line context left; its pieces touch each other, which separate
+    handwritten digits seldom do across a whole field, and the classifier
+    or the recognizer doubts them. Updates ``kinds`` in place.
+    """
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        marks = idx[kinds[idx] != "separator"]
+        if len(marks) < 2 or not np.isin(kinds[marks], ("hand", "printed")).any():
+            continue
+        if (
+            _joined_fraction(boxes[idx]) >= params.min_joined_fraction
+            and float(doubt[marks].mean()) >= params.max_joined_doubt
+        ):
+            kinds[idx] = "other"
+
+
+def _slash_inside_date(
+    kinds: np.ndarray,
+    labels: np.ndarray,
+    features: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+) -> None:
+    """Read a lone stroke that splits a date's day from its month as the other slash.
+
+    In ``DD/MM/YYYY`` (or ``DD/MM/YY``), when one slash is recognised, the
+    five marks on one side of it are ``DD/MM`` (or ``MM/YY...``'s day and
+    month) only if the middle one is the other slash: no part of a date has
+    five digits. A lone stroke there is a slash, not a one. Updates
+    ``kinds`` and ``labels`` in place.
+    """
+    stroke = _is_lone_stroke(features)
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & (kinds != "other"))
+        idx = idx[np.argsort(boxes[idx, 0] + boxes[idx, 2] / 2.0, kind="stable")]
+        slashes = np.flatnonzero(labels[idx] == "sep:/")
+        if len(slashes) != 1 or (kinds[idx] == "separator").sum() != 1:
+            continue
+        at = int(slashes[0])
+        for side in (idx[:at], idx[at + 1 :]):
+            if len(side) == 5 and kinds[side[2]] == "hand" and stroke[side[2]]:
+                kinds[side[2]] = "separator"
+                labels[side[2]] = "sep:/"
+
+
 def classify_marks(
     crops: Sequence[np.ndarray],
     boxes: np.ndarray,
@@ -561,6 +647,7 @@ def classify_marks(
     classifier: Mapping[str, Any],
     *,
     rejected: np.ndarray | None = None,
+    confidences: np.ndarray | None = None,
     params: MarkParams | None = None,
 ) -> Marks:
     """Sort marks into handwritten digits, printed digits, separators and others.
@@ -578,6 +665,10 @@ def classify_marks(
     rejected : (N,) bool ndarray, optional
         Marks another stage (the recognizer's reject class) already found
         not to be digits; they count as ``other``.
+    confidences : (N,) float ndarray, optional
+        The recognizer's confidence in each mark's digit, in [0, 1]; low
+        confidence adds to the doubt about joined-up writing. Taken as 1
+        when not given.
     params : MarkParams, optional
         Line-level tuning; defaults to ``MarkParams()``.
 
@@ -601,6 +692,11 @@ def classify_marks(
     rejected = np.asarray(rejected, dtype=bool).reshape(-1)
     if rejected.shape != (n,):
         raise ValueError(f"rejected has shape {rejected.shape}; expected ({n},)")
+    if confidences is None:
+        confidences = np.ones(n)
+    confidences = np.asarray(confidences, dtype=np.float64).reshape(-1)
+    if confidences.shape != (n,):
+        raise ValueError(f"confidences has shape {confidences.shape}; expected ({n},)")
     features = measure_marks(crops, boxes, groups)
     if n == 0:
         empty = np.zeros(0, object)
@@ -626,7 +722,9 @@ def classify_marks(
     if is_sep.any() and "separators" in classifier:
         labels[is_sep] = predict_classes(classifier["separators"], features[is_sep]).astype(str)
 
-    _slash_before_final_hyphen(kinds, labels, features, np.asarray(boxes).reshape(-1, 4), groups)
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    _slash_before_final_hyphen(kinds, labels, features, boxes, groups)
+    _slash_inside_date(kinds, labels, features, boxes, groups)
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
     digit_like = np.isin(kinds, ("hand", "printed"))
@@ -639,6 +737,8 @@ def classify_marks(
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
+    doubt = np.minimum(p_other + (1.0 - np.clip(confidences, 0.0, 1.0)), 1.0)
+    _drop_joined_writing(kinds, doubt, boxes, groups, params)
 
     text = np.array(
         [
