@@ -361,11 +361,43 @@ def test_a_lone_stroke_splitting_day_from_month_is_the_other_slash_of_a_date() -
     probs9 = probs[1:]
     four = classify_marks(short, boxes[:9], np.zeros(9, int), _fixed(probs9, separator="sep:/"))
     assert four.kinds[1] == "hand"
+    # DD/MM/YYYY with the second slash read as a one: seven marks after the first.
+    second = [glyph, glyph, slash, glyph, glyph, slash] + [glyph] * 4
+    probs2 = [[0.9, 0.1, 0, 0]] * 2 + [[0, 0, 1.0, 0]] + [[0.9, 0.1, 0, 0]] * 7
+    late = classify_marks(second, boxes, np.zeros(10, int), _fixed(probs2, separator="sep:/"))
+    assert list(late.kinds).count("separator") == 2
+    assert late.kinds[5] == "separator"
+    # An amount's trailing slash has nothing after it: the ones before it stay ones.
+    amount = [glyph, glyph, slash, glyph, glyph, slash]
+    probs_amount = [[0.9, 0.1, 0, 0]] * 5 + [[0, 0, 1.0, 0]]
+    tail = classify_marks(
+        amount, boxes[:6], np.zeros(6, int), _fixed(probs_amount, separator="sep:/")
+    )
+    assert list(tail.kinds) == ["hand"] * 5 + ["separator"]
     # Without a recognised slash in the field there is no date to go by.
     plain = classify_marks(
         crops, boxes, np.zeros(10, int), _fixed([[0.9, 0.1, 0, 0]] * 10, separator="sep:/")
     )
     assert list(plain.kinds) == ["hand"] * 10
+
+
+def test_a_final_stroke_leaning_far_past_the_writers_strokes_is_a_slash() -> None:
+    # "/-" whose hyphen was lost: the slash leans well right of the ones.
+    crops = [_stroke(2, 60), _stroke(-1, 60), _stroke(3, 60), _stroke(40, 60)]
+    boxes = np.array([(50 * i, 0, c.shape[1], c.shape[0]) for i, c in enumerate(crops)])
+    probs = [[0.9, 0.1, 0, 0]] * 4
+    marks = classify_marks(crops, boxes, np.zeros(4, int), _fixed(probs, separator="sep:-"))
+    assert list(marks.kinds) == ["hand"] * 3 + ["separator"]
+    assert marks.text[3] == "/"
+    # A final one leaning like the writer's other strokes stays a one.
+    upright = [*crops[:3], _stroke(4, 60)]
+    ones = classify_marks(upright, boxes, np.zeros(4, int), _fixed(probs, separator="sep:-"))
+    assert list(ones.kinds) == ["hand"] * 4
+    # A leaning stroke inside the field is not the end of an amount.
+    moved = boxes.copy()
+    moved[3, 0], moved[0, 0] = 0, 150
+    inside = classify_marks(crops, moved, np.zeros(4, int), _fixed(probs, separator="sep:-"))
+    assert list(inside.kinds) == ["hand"] * 4
 
 
 def test_joined_up_writing_in_doubt_is_dropped_whole() -> None:
