@@ -381,25 +381,6 @@ def test_a_lone_stroke_splitting_day_from_month_is_the_other_slash_of_a_date() -
     assert list(plain.kinds) == ["hand"] * 10
 
 
-def test_a_final_stroke_leaning_far_past_the_writers_strokes_is_a_slash() -> None:
-    # "/-" whose hyphen was lost: the slash leans well right of the ones.
-    crops = [_stroke(2, 60), _stroke(-1, 60), _stroke(3, 60), _stroke(40, 60)]
-    boxes = np.array([(50 * i, 0, c.shape[1], c.shape[0]) for i, c in enumerate(crops)])
-    probs = [[0.9, 0.1, 0, 0]] * 4
-    marks = classify_marks(crops, boxes, np.zeros(4, int), _fixed(probs, separator="sep:-"))
-    assert list(marks.kinds) == ["hand"] * 3 + ["separator"]
-    assert marks.text[3] == "/"
-    # A final one leaning like the writer's other strokes stays a one.
-    upright = [*crops[:3], _stroke(4, 60)]
-    ones = classify_marks(upright, boxes, np.zeros(4, int), _fixed(probs, separator="sep:-"))
-    assert list(ones.kinds) == ["hand"] * 4
-    # A leaning stroke inside the field is not the end of an amount.
-    moved = boxes.copy()
-    moved[3, 0], moved[0, 0] = 0, 150
-    inside = classify_marks(crops, moved, np.zeros(4, int), _fixed(probs, separator="sep:-"))
-    assert list(inside.kinds) == ["hand"] * 4
-
-
 def test_joined_up_writing_in_doubt_is_dropped_whole() -> None:
     # Seven pieces cut from one stroke (boxes meeting), which the classifier
     # half believes are digits: a word, not an amount.

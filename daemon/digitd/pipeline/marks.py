@@ -141,11 +141,6 @@ class MarkParams:
         A group (with the fields continuing it on its line) whose
         non-separator marks are on average more likely than this not to be
         digits is dropped whole.
-    slash_lean : float
-        A lone stroke ending a field that leans this many radians further
-        right than the field's other strokes is the slash of "/-" whose
-        hyphen was lost (a slash is drawn near 45 degrees, a writer's ones
-        within about 15 degrees of their other strokes).
     min_joined_fraction : float
         A field in which at least this fraction of neighbouring marks touch
         (boxes meet or overlap: pieces cut from one connected stroke) is
@@ -163,7 +158,6 @@ class MarkParams:
     line_reach: float = 2.5
     other_threshold: float = 0.7
     max_other_fraction: float = 0.5
-    slash_lean: float = 0.4
     min_joined_fraction: float = 0.6
     max_joined_doubt: float = 0.3
 
@@ -543,36 +537,21 @@ def _is_lone_stroke(features: np.ndarray) -> np.ndarray:
     return (f["n_holes"] == 0) & (f["elongation"] < 0.3)
 
 
-def _leans(features: np.ndarray) -> np.ndarray:
-    """Each mark's principal-axis angle from upright in radians, negative leaning right.
-
-    NaN for marks too round to have one.
-    """
-    upright = features[:, FEATURE_NAMES.index("axis_upright")]
-    lean = features[:, FEATURE_NAMES.index("axis_lean")]
-    elongated = features[:, FEATURE_NAMES.index("elongation")] < 0.5
-    return np.where(elongated, 0.5 * np.arctan2(lean, upright), np.nan)
-
-
 def _slash_before_final_hyphen(
     kinds: np.ndarray,
     labels: np.ndarray,
     features: np.ndarray,
     boxes: np.ndarray,
     groups: np.ndarray,
-    params: MarkParams,
 ) -> None:
     """Read a lone stroke right before a field's closing hyphen as the slash of "/-".
 
     An Indian amount ends in "/-"; written as two strokes, its slash is a
     lone stroke the classifier may take for a one. No amount ends in a one
-    and a hyphen, so the pair decides. Without the hyphen, a lone stroke
-    ending the field is the slash when it leans at least
-    ``params.slash_lean`` further right than the field's other strokes.
-    Updates ``kinds`` and ``labels`` in place.
+    and a hyphen, so the pair decides. Updates ``kinds`` and ``labels`` in
+    place.
     """
     stroke = _is_lone_stroke(features)
-    lean = _leans(features)
     for g in np.unique(groups):
         idx = np.flatnonzero((groups == g) & (kinds != "other"))
         if len(idx) < 3:
@@ -587,14 +566,6 @@ def _slash_before_final_hyphen(
         ):
             kinds[before] = "separator"
             labels[before] = "sep:/"
-        elif kinds[last] == "hand" and stroke[last] and np.isfinite(lean[last]):
-            # The hyphen was lost (too faint or flat to be kept), but a
-            # final stroke leaning far right of the writer's own strokes is
-            # the slash, not a one.
-            own = idx[:-1][(kinds[idx[:-1]] == "hand") & np.isfinite(lean[idx[:-1]])]
-            if len(own) >= 2 and lean[last] - float(np.median(lean[own])) <= -params.slash_lean:
-                kinds[last] = "separator"
-                labels[last] = "sep:/"
 
 
 def _joined_fraction(boxes: np.ndarray) -> float:
@@ -759,7 +730,7 @@ def classify_marks(
         labels[is_sep] = predict_classes(classifier["separators"], features[is_sep]).astype(str)
 
     boxes = np.asarray(boxes).reshape(-1, 4)
-    _slash_before_final_hyphen(kinds, labels, features, boxes, groups, params)
+    _slash_before_final_hyphen(kinds, labels, features, boxes, groups)
     _slash_inside_date(kinds, labels, features, boxes, groups)
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
