@@ -383,28 +383,32 @@ def test_a_lone_stroke_splitting_day_from_month_is_the_other_slash_of_a_date() -
 
 def test_joined_up_writing_in_doubt_is_dropped_whole() -> None:
     # Seven pieces cut from one stroke (boxes meeting), which the classifier
-    # half believes are digits: a word, not an amount.
+    # half believes are digits and the recognizer is unsure of: a word.
     crops, apart = _row(7, pitch=45)
     joined = apart.copy()
     joined[:, 0] = np.arange(7) * (joined[0, 2] - 1)
     probs = [[0.6, 0, 0, 0.4]] * 7
-    word = classify_marks(crops, joined, np.zeros(7, int), _fixed(probs))
+    unsure = np.full(7, 0.8)
+    word = classify_marks(crops, joined, np.zeros(7, int), _fixed(probs), confidences=unsure)
     assert list(word.kinds) == ["other"] * 7
     # The same doubt with paper between the marks: digits, kept.
-    spaced = classify_marks(crops, apart, np.zeros(7, int), _fixed(probs))
+    spaced = classify_marks(crops, apart, np.zeros(7, int), _fixed(probs), confidences=unsure)
     assert list(spaced.kinds) == ["hand"] * 7
-    # Touching digits the classifier and the recognizer are sure of are kept.
-    sure = classify_marks(crops, joined, np.zeros(7, int), _fixed([[0.95, 0, 0, 0.05]] * 7))
+    # Touching digits the recognizer is sure of are kept ...
+    sure = classify_marks(crops, joined, np.zeros(7, int), _fixed(probs))
     assert list(sure.kinds) == ["hand"] * 7
-    # ... unless the recognizer doubts them.
-    unsure = classify_marks(
-        crops,
-        joined,
-        np.zeros(7, int),
-        _fixed([[0.95, 0, 0, 0.05]] * 7),
-        confidences=np.full(7, 0.7),
+    # ... and so are those the classifier is sure of.
+    clear = classify_marks(
+        crops, joined, np.zeros(7, int), _fixed([[0.95, 0, 0, 0.05]] * 7), confidences=unsure
     )
-    assert list(unsure.kinds) == ["other"] * 7
+    assert list(clear.kinds) == ["hand"] * 7
+    # A mark the recognizer rejects counts as fully unsure.
+    rejected = np.zeros(7, bool)
+    rejected[:2] = True
+    half = classify_marks(
+        crops, joined, np.zeros(7, int), _fixed([[0.8, 0, 0, 0.2]] * 7), rejected=rejected
+    )
+    assert list(half.kinds) == ["other"] * 7
     with pytest.raises(ValueError, match="confidences has shape"):
         classify_marks(crops, joined, np.zeros(7, int), _fixed(probs), confidences=[1.0])
 

@@ -144,12 +144,16 @@ class MarkParams:
     min_joined_fraction : float
         A field in which at least this fraction of neighbouring marks touch
         (boxes meet or overlap: pieces cut from one connected stroke) is
-        joined-up writing, a word rather than digits, when its marks are
-        also in doubt (``max_joined_doubt``).
-    max_joined_doubt : float
-        A joined-up field is dropped whole when its marks' mean doubt (the
-        probability of not being a digit plus one minus the recognizer's
-        confidence, at most 1) is at least this.
+        joined-up writing, a word rather than digits, when both the marks
+        classifier and the recognizer doubt its marks (``joined_other``,
+        ``joined_unsure``).
+    joined_other : float
+        A joined-up field is dropped whole when its marks' mean probability
+        of not being digits is at least this ...
+    joined_unsure : float
+        ... and the recognizer's mean unsureness (one minus its
+        confidence, 1 for marks it rejects) is at least this. Touching
+        digits the recognizer is sure of are kept.
     """
 
     print_threshold: float = 0.65
@@ -159,7 +163,8 @@ class MarkParams:
     other_threshold: float = 0.7
     max_other_fraction: float = 0.5
     min_joined_fraction: float = 0.6
-    max_joined_doubt: float = 0.3
+    joined_other: float = 0.25
+    joined_unsure: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,7 +592,8 @@ def _joined_fraction(boxes: np.ndarray) -> float:
 
 def _drop_joined_writing(
     kinds: np.ndarray,
-    doubt: np.ndarray,
+    p_other: np.ndarray,
+    unsure: np.ndarray,
     boxes: np.ndarray,
     groups: np.ndarray,
     params: MarkParams,
@@ -597,7 +603,7 @@ def _drop_joined_writing(
     A payee name or a word whose neighbours were already dropped as text
     has no line context left; its pieces touch each other, which separate
     handwritten digits seldom do across a whole field, and the classifier
-    or the recognizer doubts them. Updates ``kinds`` in place.
+    and the recognizer both doubt them. Updates ``kinds`` in place.
     """
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
@@ -606,7 +612,8 @@ def _drop_joined_writing(
             continue
         if (
             _joined_fraction(boxes[idx]) >= params.min_joined_fraction
-            and float(doubt[marks].mean()) >= params.max_joined_doubt
+            and float(p_other[marks].mean()) >= params.joined_other
+            and float(unsure[marks].mean()) >= params.joined_unsure
         ):
             kinds[idx] = "other"
 
@@ -674,8 +681,8 @@ def classify_marks(
         not to be digits; they count as ``other``.
     confidences : (N,) float ndarray, optional
         The recognizer's confidence in each mark's digit, in [0, 1]; low
-        confidence adds to the doubt about joined-up writing. Taken as 1
-        when not given.
+        confidence is evidence of joined-up writing rather than touching
+        digits. Taken as 1 when not given.
     params : MarkParams, optional
         Line-level tuning; defaults to ``MarkParams()``.
 
@@ -744,8 +751,8 @@ def classify_marks(
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
-    doubt = np.minimum(p_other + (1.0 - np.clip(confidences, 0.0, 1.0)), 1.0)
-    _drop_joined_writing(kinds, doubt, boxes, groups, params)
+    unsure = np.where(rejected, 1.0, 1.0 - np.clip(confidences, 0.0, 1.0))
+    _drop_joined_writing(kinds, p_other, unsure, boxes, groups, params)
 
     text = np.array(
         [
