@@ -339,6 +339,80 @@ def test_a_lone_stroke_before_a_closing_hyphen_is_the_slash_of_an_amount() -> No
     assert inside.kinds[2] == "hand"
 
 
+def test_a_lone_stroke_splitting_day_from_month_is_the_other_slash_of_a_date() -> None:
+    # 1 3 | 1 1 / 2 0 1 9: the second slash is recognised, the first read as a one.
+    glyph = render_glyph("8", _sans(), 60)
+    slash = _stroke(25, 60)
+    crops = [glyph, glyph, slash, glyph, glyph, slash] + [glyph] * 4
+    boxes = np.array([(45 * i, 0, c.shape[1], c.shape[0]) for i, c in enumerate(crops)])
+    probs = [[0.9, 0.1, 0, 0]] * 5 + [[0, 0, 1.0, 0]] + [[0.9, 0.1, 0, 0]] * 4
+    fixed = _fixed(probs, separator="sep:/")
+    marks = classify_marks(crops, boxes, np.zeros(10, int), fixed)
+    assert (
+        list(marks.kinds)
+        == ["hand"] * 2 + ["separator"] + ["hand"] * 2 + ["separator"] + ["hand"] * 4
+    )
+    assert marks.text[2] == "/"
+    # The middle of five marks must be a lone stroke: a loop there stays a digit.
+    looped = classify_marks([glyph] * 5 + crops[5:], boxes, np.zeros(10, int), fixed)
+    assert looped.kinds[2] == "hand"
+    # Four marks before the slash (D/MM or DD/M) say nothing: the stroke stays a one.
+    short = [glyph, slash, glyph, glyph, slash] + [glyph] * 4
+    probs9 = probs[1:]
+    four = classify_marks(short, boxes[:9], np.zeros(9, int), _fixed(probs9, separator="sep:/"))
+    assert four.kinds[1] == "hand"
+    # DD/MM/YYYY with the second slash read as a one: seven marks after the first.
+    second = [glyph, glyph, slash, glyph, glyph, slash] + [glyph] * 4
+    probs2 = [[0.9, 0.1, 0, 0]] * 2 + [[0, 0, 1.0, 0]] + [[0.9, 0.1, 0, 0]] * 7
+    late = classify_marks(second, boxes, np.zeros(10, int), _fixed(probs2, separator="sep:/"))
+    assert list(late.kinds).count("separator") == 2
+    assert late.kinds[5] == "separator"
+    # An amount's trailing slash has nothing after it: the ones before it stay ones.
+    amount = [glyph, glyph, slash, glyph, glyph, slash]
+    probs_amount = [[0.9, 0.1, 0, 0]] * 5 + [[0, 0, 1.0, 0]]
+    tail = classify_marks(
+        amount, boxes[:6], np.zeros(6, int), _fixed(probs_amount, separator="sep:/")
+    )
+    assert list(tail.kinds) == ["hand"] * 5 + ["separator"]
+    # Without a recognised slash in the field there is no date to go by.
+    plain = classify_marks(
+        crops, boxes, np.zeros(10, int), _fixed([[0.9, 0.1, 0, 0]] * 10, separator="sep:/")
+    )
+    assert list(plain.kinds) == ["hand"] * 10
+
+
+def test_joined_up_writing_in_doubt_is_dropped_whole() -> None:
+    # Seven pieces cut from one stroke (boxes meeting), which the classifier
+    # half believes are digits and the recognizer is unsure of: a word.
+    crops, apart = _row(7, pitch=45)
+    joined = apart.copy()
+    joined[:, 0] = np.arange(7) * (joined[0, 2] - 1)
+    probs = [[0.6, 0, 0, 0.4]] * 7
+    unsure = np.full(7, 0.8)
+    word = classify_marks(crops, joined, np.zeros(7, int), _fixed(probs), confidences=unsure)
+    assert list(word.kinds) == ["other"] * 7
+    # The same doubt with paper between the marks: digits, kept.
+    spaced = classify_marks(crops, apart, np.zeros(7, int), _fixed(probs), confidences=unsure)
+    assert list(spaced.kinds) == ["hand"] * 7
+    # Touching digits the recognizer is sure of are kept ...
+    sure = classify_marks(crops, joined, np.zeros(7, int), _fixed(probs))
+    assert list(sure.kinds) == ["hand"] * 7
+    # ... and so are those the classifier is sure of.
+    clear = classify_marks(
+        crops, joined, np.zeros(7, int), _fixed([[0.95, 0, 0, 0.05]] * 7), confidences=unsure
+    )
+    assert list(clear.kinds) == ["hand"] * 7
+    # A mark the recognizer rejects counts as fully unsure.
+    rejected = np.zeros(7, bool)
+    rejected[:2] = True
+    half = classify_marks(
+        crops, joined, np.zeros(7, int), _fixed([[0.8, 0, 0, 0.2]] * 7), rejected=rejected
+    )
+    assert list(half.kinds) == ["other"] * 7
+    with pytest.raises(ValueError, match="confidences has shape"):
+        classify_marks(crops, joined, np.zeros(7, int), _fixed(probs), confidences=[1.0])
+
+
 def test_a_slash_leans_away_from_its_line_of_upright_strokes() -> None:
     crops = [_stroke(2, 60), _stroke(-1, 60), _stroke(3, 60), _stroke(30, 60)]
     boxes = np.array([(40 * i, 0, c.shape[1], c.shape[0]) for i, c in enumerate(crops)])

@@ -23,8 +23,11 @@ row of equally tall, evenly spaced glyphs on one baseline is print). A small
 gradient-boosted classifier, trained on samples the project renders itself
 (``digitd.model.marks_training``), turns them into probabilities; line-level
 rules follow it: the print/hand decision is pooled over a group's digit-like
-marks, a group whose marks are mostly not digits is dropped whole, and a
-lone stroke right before a group's closing hyphen is the slash of "/-".
+marks, a group whose marks are mostly not digits is dropped whole, a field
+of joined-up writing (pieces whose boxes meet) in doubt is a word and is
+dropped whole, a lone stroke right before a group's closing hyphen is the
+slash of "/-", and a lone stroke splitting a date's day from its month,
+opposite a recognised slash, is the other slash.
 """
 
 from __future__ import annotations
@@ -138,6 +141,19 @@ class MarkParams:
         A group (with the fields continuing it on its line) whose
         non-separator marks are on average more likely than this not to be
         digits is dropped whole.
+    min_joined_fraction : float
+        A field in which at least this fraction of neighbouring marks touch
+        (boxes meet or overlap: pieces cut from one connected stroke) is
+        joined-up writing, a word rather than digits, when both the marks
+        classifier and the recognizer doubt its marks (``joined_other``,
+        ``joined_unsure``).
+    joined_other : float
+        A joined-up field is dropped whole when its marks' mean probability
+        of not being digits is at least this ...
+    joined_unsure : float
+        ... and the recognizer's mean unsureness (one minus its
+        confidence, 1 for marks it rejects) is at least this. Touching
+        digits the recognizer is sure of are kept.
     """
 
     print_threshold: float = 0.65
@@ -146,6 +162,9 @@ class MarkParams:
     line_reach: float = 2.5
     other_threshold: float = 0.7
     max_other_fraction: float = 0.5
+    min_joined_fraction: float = 0.6
+    joined_other: float = 0.25
+    joined_unsure: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,6 +573,87 @@ def _slash_before_final_hyphen(
             labels[before] = "sep:/"
 
 
+def _joined_fraction(boxes: np.ndarray) -> float:
+    """Fraction of a field's neighbouring marks (left to right) whose boxes touch or overlap.
+
+    Digits are written one at a time, with a little paper between them;
+    the letters of a joined-up word are one stroke that segmentation cuts
+    into pieces whose boxes meet. One pixel of slack absorbs the rounding
+    of boxes mapped back to page coordinates.
+    """
+    if len(boxes) < 2:
+        return 0.0
+    order = np.argsort(boxes[:, 0], kind="stable")
+    x0 = boxes[order, 0]
+    x1 = boxes[order, 0] + boxes[order, 2]
+    gaps = x0[1:] - x1[:-1]
+    return float(np.mean(gaps <= 1))
+
+
+def _drop_joined_writing(
+    kinds: np.ndarray,
+    p_other: np.ndarray,
+    unsure: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop fields that are joined-up writing with doubtful marks: a word, not digits.
+
+    A payee name or a word whose neighbours were already dropped as text
+    has no line context left; its pieces touch each other, which separate
+    handwritten digits seldom do across a whole field, and the classifier
+    and the recognizer both doubt them. Updates ``kinds`` in place.
+    """
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        marks = idx[kinds[idx] != "separator"]
+        if len(marks) < 2 or not np.isin(kinds[marks], ("hand", "printed")).any():
+            continue
+        if (
+            _joined_fraction(boxes[idx]) >= params.min_joined_fraction
+            and float(p_other[marks].mean()) >= params.joined_other
+            and float(unsure[marks].mean()) >= params.joined_unsure
+        ):
+            kinds[idx] = "other"
+
+
+def _slash_inside_date(
+    kinds: np.ndarray,
+    labels: np.ndarray,
+    features: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+) -> None:
+    """Read a lone stroke that splits a date's parts as the date's other slash.
+
+    A date is written ``DD/MM/YYYY`` (``DD/MM/YY``, ``YYYY/MM/DD``): parts of
+    2 or 4 digits. When one slash is recognised with 2 or 4 marks on one
+    side, the 5 or 7 marks on the other side are two parts only if the mark
+    after the first 2 or 4 of them is the other slash: no part of a date has
+    five digits. A lone stroke there is a slash, not a one. An amount's
+    trailing "/" has nothing after it and is left alone. Updates ``kinds``
+    and ``labels`` in place.
+    """
+    stroke = _is_lone_stroke(features)
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & (kinds != "other"))
+        idx = idx[np.argsort(boxes[idx, 0] + boxes[idx, 2] / 2.0, kind="stable")]
+        slashes = np.flatnonzero(labels[idx] == "sep:/")
+        if len(slashes) != 1 or (kinds[idx] == "separator").sum() != 1:
+            continue
+        at = int(slashes[0])
+        left, right = idx[:at], idx[at + 1 :]
+        for side, other in ((left, right), (right, left)):
+            if len(other) not in (2, 4) or len(side) not in (5, 7):
+                continue
+            cuts = [c for c in (2, 4) if len(side) - c - 1 in (2, 4)]
+            found = [side[c] for c in cuts if kinds[side[c]] == "hand" and stroke[side[c]]]
+            if len(found) == 1:
+                kinds[found[0]] = "separator"
+                labels[found[0]] = "sep:/"
+
+
 def classify_marks(
     crops: Sequence[np.ndarray],
     boxes: np.ndarray,
@@ -561,6 +661,7 @@ def classify_marks(
     classifier: Mapping[str, Any],
     *,
     rejected: np.ndarray | None = None,
+    confidences: np.ndarray | None = None,
     params: MarkParams | None = None,
 ) -> Marks:
     """Sort marks into handwritten digits, printed digits, separators and others.
@@ -578,6 +679,10 @@ def classify_marks(
     rejected : (N,) bool ndarray, optional
         Marks another stage (the recognizer's reject class) already found
         not to be digits; they count as ``other``.
+    confidences : (N,) float ndarray, optional
+        The recognizer's confidence in each mark's digit, in [0, 1]; low
+        confidence is evidence of joined-up writing rather than touching
+        digits. Taken as 1 when not given.
     params : MarkParams, optional
         Line-level tuning; defaults to ``MarkParams()``.
 
@@ -601,6 +706,11 @@ def classify_marks(
     rejected = np.asarray(rejected, dtype=bool).reshape(-1)
     if rejected.shape != (n,):
         raise ValueError(f"rejected has shape {rejected.shape}; expected ({n},)")
+    if confidences is None:
+        confidences = np.ones(n)
+    confidences = np.asarray(confidences, dtype=np.float64).reshape(-1)
+    if confidences.shape != (n,):
+        raise ValueError(f"confidences has shape {confidences.shape}; expected ({n},)")
     features = measure_marks(crops, boxes, groups)
     if n == 0:
         empty = np.zeros(0, object)
@@ -626,7 +736,9 @@ def classify_marks(
     if is_sep.any() and "separators" in classifier:
         labels[is_sep] = predict_classes(classifier["separators"], features[is_sep]).astype(str)
 
-    _slash_before_final_hyphen(kinds, labels, features, np.asarray(boxes).reshape(-1, 4), groups)
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    _slash_before_final_hyphen(kinds, labels, features, boxes, groups)
+    _slash_inside_date(kinds, labels, features, boxes, groups)
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
     digit_like = np.isin(kinds, ("hand", "printed"))
@@ -639,6 +751,8 @@ def classify_marks(
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
+    unsure = np.where(rejected, 1.0, 1.0 - np.clip(confidences, 0.0, 1.0))
+    _drop_joined_writing(kinds, p_other, unsure, boxes, groups, params)
 
     text = np.array(
         [

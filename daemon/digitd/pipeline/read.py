@@ -148,6 +148,7 @@ def keep_handwriting(
         groups,
         classifier,
         rejected=predictions.rejected,
+        confidences=predictions.confidences,
         params=MarkParams(
             print_threshold=params.print_threshold, max_other_fraction=params.max_other_fraction
         ),
