@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["ink_coordinates", "label_components", "label_points"]
+__all__ = ["ink_coordinates", "label_components", "label_extents", "label_points"]
 
 
 def ink_coordinates(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,13 +88,7 @@ def label_points(
         return n, labels, stats, (empty, empty.copy(), empty.copy())
     ys, xs = ink_coordinates(mask)
     owner = labels[ys, xs]
-    big = np.iinfo(np.int32).max
-    x0, y0 = np.full(n, big, np.int32), np.full(n, big, np.int32)
-    x1, y1 = np.full(n, -1, np.int32), np.full(n, -1, np.int32)
-    np.minimum.at(x0, owner, xs)
-    np.minimum.at(y0, owner, ys)
-    np.maximum.at(x1, owner, xs)
-    np.maximum.at(y1, owner, ys)
+    x0, y0, x1, y1 = label_extents(owner, ys, xs, n)
     stats[1:, 0] = x0[1:]
     stats[1:, 1] = y0[1:]
     stats[1:, 2] = x1[1:] - x0[1:] + 1
@@ -103,3 +97,33 @@ def label_points(
         stats[:, 4] = np.bincount(owner, minlength=n)[:n]
         stats[0, 4] = 0
     return n, labels, stats, (ys, xs, owner)
+
+
+def label_extents(
+    owner: np.ndarray, ys: np.ndarray, xs: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First and last column and row of each label's pixels.
+
+    Parameters
+    ----------
+    owner : (P,) int ndarray
+        The label of each pixel, in ``[0, n)``.
+    ys, xs : (P,) int ndarray
+        The pixels' rows and columns.
+    n : int
+        Number of labels.
+
+    Returns
+    -------
+    x0, y0, x1, y1 : (n,) int32 ndarray
+        Inclusive extents; a label without pixels has ``x0 = y0 = int32 max``
+        and ``x1 = y1 = -1``.
+    """
+    big = np.iinfo(np.int32).max
+    x0, y0 = np.full(n, big, np.int32), np.full(n, big, np.int32)
+    x1, y1 = np.full(n, -1, np.int32), np.full(n, -1, np.int32)
+    np.minimum.at(x0, owner, xs)
+    np.minimum.at(y0, owner, ys)
+    np.maximum.at(x1, owner, xs)
+    np.maximum.at(y1, owner, ys)
+    return x0, y0, x1, y1

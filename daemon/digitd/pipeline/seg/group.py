@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from digitd.pipeline.seg.components import label_points
+from digitd.pipeline.seg.components import label_extents, label_points
 
 __all__ = ["Marks", "find_marks", "group_fields", "join_fragments"]
 
@@ -173,14 +173,7 @@ def _boxes_of(
     stats = np.zeros((n, 5), np.int64)
     if n <= 1:
         return stats
-    owner = labels[ys, xs]
-    big = np.iinfo(np.int32).max
-    x0, y0 = np.full(n, big, np.int32), np.full(n, big, np.int32)
-    x1, y1 = np.full(n, -1, np.int32), np.full(n, -1, np.int32)
-    np.minimum.at(x0, owner, xs)
-    np.minimum.at(y0, owner, ys)
-    np.maximum.at(x1, owner, xs)
-    np.maximum.at(y1, owner, ys)
+    x0, y0, x1, y1 = label_extents(labels[ys, xs], ys, xs, n)
     top = np.maximum(y0[1:].astype(np.int64) - gap, 0)
     bottom = np.minimum(y1[1:].astype(np.int64) + gap, rows - 1)
     stats[1:, 0] = x0[1:]
