@@ -58,13 +58,21 @@ def _mnist(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return _read_idx(images), _read_idx(labels).astype(np.int64)
 
 
-def _overlap(a: Box, b: Box) -> float:
-    """Intersection over the smaller box."""
+def _intersection(a: Box, b: Box) -> int:
     x0, y0 = max(a[0], b[0]), max(a[1], b[1])
     x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    if x1 <= x0 or y1 <= y0:
-        return 0.0
-    return (x1 - x0) * (y1 - y0) / max(1, min(a[2] * a[3], b[2] * b[3]))
+    return 0 if x1 <= x0 or y1 <= y0 else (x1 - x0) * (y1 - y0)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box."""
+    return _intersection(a, b) / max(1, min(a[2] * a[3], b[2] * b[3]))
+
+
+def _iou(a: Box, b: Box) -> float:
+    """Intersection over union."""
+    inter = _intersection(a, b)
+    return inter / max(1, a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def _score(truth: MixedPage, result: PageResult) -> Counter:
@@ -75,13 +83,14 @@ def _score(truth: MixedPage, result: PageResult) -> Counter:
     reported = [(d, f) for f in result.fields for d in f.digits]
     counts["reported"] += len(reported)
     for digit, field in reported:
+        # The glyph under a reported digit is the one its box matches best by
+        # IoU: a faint printed legend letter lying wholly inside a handwritten
+        # digit's box overlaps it fully, but is not what was read.
         best, kind, char = 0.0, "phantom", ""
         for g in truth.glyphs:
-            ov = _overlap(digit.box, g.box)
-            if ov > best:
-                best, kind, char = ov, g.kind, g.char
-        if best < 0.3:
-            kind = "phantom"
+            iou = _iou(digit.box, g.box)
+            if iou > best and _overlap(digit.box, g.box) >= 0.3:
+                best, kind, char = iou, g.kind, g.char
         if kind == "hand":
             counts["hand_reported"] += 1
             counts["hand_correct"] += digit.text == char and not field.printed
