@@ -220,19 +220,26 @@ def _trim(ink: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def draw_hand_digit(
-    digit: np.ndarray, height: int, pen: float, rng: np.random.Generator
-) -> np.ndarray:
-    """An MNIST-convention digit (ink bright) as binary ink ``height`` pixels tall."""
+def _scaled_ink(digit: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray | None:
+    """The digit's ink cropped, scaled to ``height`` rows and thresholded; None if blank."""
     src = digit.astype(np.float32) / 255.0
     ys, xs = np.nonzero(src > 0.05)
     if len(ys) == 0:
-        return np.zeros((1, 1), np.float32)
+        return None
     src = src[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     scale = height / src.shape[0]
     size = (max(1, round(src.shape[1] * scale)), height)
     big = cv2.resize(src, size, interpolation=cv2.INTER_CUBIC)
-    ink = (big > rng.uniform(0.3, 0.6)).astype(np.float32)
+    return (big > rng.uniform(0.3, 0.6)).astype(np.float32)
+
+
+def draw_hand_digit(
+    digit: np.ndarray, height: int, pen: float, rng: np.random.Generator
+) -> np.ndarray:
+    """An MNIST-convention digit (ink bright) as binary ink ``height`` pixels tall."""
+    ink = _scaled_ink(digit, height, rng)
+    if ink is None:
+        return np.zeros((1, 1), np.float32)
     if rng.random() < 0.5:
         ink = _restroke(ink, pen)
     if rng.random() < 0.5:
@@ -257,15 +264,9 @@ def draw_pen_digit(
     unit of height, positive leans right), as a writer's hand does to every
     digit of a line; a smooth elastic warp varies each digit's shape.
     """
-    src = digit.astype(np.float32) / 255.0
-    ys, xs = np.nonzero(src > 0.05)
-    if len(ys) == 0:
+    ink = _scaled_ink(digit, height, rng)
+    if ink is None:
         return np.zeros((1, 1), np.float32)
-    src = src[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    scale = height / src.shape[0]
-    size = (max(1, round(src.shape[1] * scale)), height)
-    big = cv2.resize(src, size, interpolation=cv2.INTER_CUBIC)
-    ink = (big > rng.uniform(0.3, 0.6)).astype(np.float32)
     if slant:
         ink = _shear(ink, slant)
     if rng.random() < 0.7:
