@@ -116,6 +116,21 @@ def test_truncated_png_is_an_input_error() -> None:
         load_pages(data[: len(data) // 2])
 
 
+def test_colour_png_decodes_to_the_same_pixels_as_pillow() -> None:
+    rgb = np.random.default_rng(1).integers(0, 255, (150, 130, 3), np.uint8)
+    for level in (1, 6, 9):
+        data = _encode(Image.fromarray(rgb), "PNG", compress_level=level)
+        np.testing.assert_array_equal(load_pages(data)[0].image, rgb)
+
+
+def test_colour_png_with_damaged_pixel_data_is_an_input_error() -> None:
+    rgb = np.random.default_rng(2).integers(0, 255, (200, 200, 3), np.uint8)
+    data = bytearray(_encode(Image.fromarray(rgb), "PNG"))
+    data[len(data) // 2] ^= 0xFF  # inside the compressed pixels; the chunk's CRC no longer matches
+    with pytest.raises(InputError, match=r"truncated|corrupt"):
+        load_pages(bytes(data))
+
+
 def test_a_phone_jpeg_is_turned_upright_by_its_exif_orientation() -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways: rotate 90 degrees clockwise to view

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import pyspng
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from digitd.errors import InputError, InputLimitError
@@ -21,6 +24,7 @@ _EXIF_ORIENTATION = 0x0112
 # PNG's EXIF chunk; Pillow finds one after the pixel data only by decoding them.
 _PNG_EXIF = b"eXIf"
 _JPEG_END = b"\xff\xd9"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # OpenCV 4.10 and later decode colour straight to RGB.
 _IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", cv2.IMREAD_COLOR)
 
@@ -85,14 +89,41 @@ def _grey_if_grey(rgb: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def _decode_plain(img: Image.Image, data: bytes) -> np.ndarray | None:
-    """Pixels of a single-page 8-bit grey or RGB PNG or JPEG, decoded by OpenCV.
+def _png_chunks_intact(data: bytes) -> bool:
+    """True when every chunk of a PNG is whole and its CRC matches, up to IEND.
 
-    OpenCV decodes straight into an array, where Pillow decodes into its own
-    storage and then copies out (about a quarter of the load time of an A4
-    page). The pixels are the same; anything else (EXIF rotation, palettes,
-    alpha, 16 bits, CMYK, several frames) returns None and goes through
-    Pillow.
+    libspng as pyspng drives it decodes past a CRC mismatch, where libpng
+    (and so Pillow and OpenCV) refuses the file; this check keeps a corrupt
+    file an input error. It reads 3 ms per 10 MB.
+    """
+    if not data.startswith(_PNG_SIGNATURE):
+        return False
+    view = memoryview(data)
+    pos, end = len(_PNG_SIGNATURE), len(data)
+    while pos + 12 <= end:
+        (length,) = struct.unpack_from(">I", data, pos)
+        stop = pos + 8 + length
+        if stop + 4 > end:
+            return False
+        (crc,) = struct.unpack_from(">I", data, stop)
+        if zlib.crc32(view[pos + 4 : stop]) != crc:
+            return False
+        if view[pos + 4 : pos + 8] == b"IEND":
+            return True
+        pos = stop + 4
+    return False
+
+
+def _decode_plain(img: Image.Image, data: bytes) -> np.ndarray | None:
+    """Pixels of a single-page 8-bit grey or RGB PNG or JPEG, decoded straight to an array.
+
+    A colour PNG goes through libspng (pyspng), which unfilters colour rows
+    faster than libpng (a fifth to a quarter less time on an A4 page); grey
+    PNG and JPEG go through OpenCV (libspng is no faster on grey). Both
+    decode straight into an array, where Pillow decodes into its own
+    storage and then copies out. The pixels are the same as Pillow's;
+    anything else (EXIF rotation, palettes, alpha, 16 bits, CMYK, several
+    frames, a damaged file) returns None and goes through Pillow.
     """
     if img.format not in ("PNG", "JPEG") or img.mode not in ("L", "RGB"):
         return None
@@ -104,14 +135,22 @@ def _decode_plain(img: Image.Image, data: bytes) -> np.ndarray | None:
         img.getexif().get(_EXIF_ORIENTATION, 1) != 1 or _JPEG_END not in data[-64:]
     ):
         return None  # rotated, or truncated (OpenCV would fill the rest with grey)
-    flag = cv2.IMREAD_GRAYSCALE if img.mode == "L" else _IMREAD_RGB
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    if img.format == "PNG" and img.mode == "RGB":
+        if not _png_chunks_intact(data):
+            return None
+        try:
+            pixels = pyspng.load(data, format="RGB")
+        except (RuntimeError, ValueError):
+            return None
+    else:
+        flag = cv2.IMREAD_GRAYSCALE if img.mode == "L" else _IMREAD_RGB
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+        if pixels is not None and pixels.ndim == 3 and _IMREAD_RGB == cv2.IMREAD_COLOR:
+            pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)  # an OpenCV that decodes to BGR
     if pixels is None or pixels.shape[:2] != (img.size[1], img.size[0]):
         return None
     if pixels.ndim == 2:
         return pixels
-    if _IMREAD_RGB == cv2.IMREAD_COLOR:  # an OpenCV that decodes to BGR only
-        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
     return _grey_if_grey(pixels)
 
 
