@@ -14,6 +14,11 @@ Usage (from the repository root):
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_page_speed.py
         [--mnist DIR] [--model models/default.joblib] [--pages 5] [--repeat 5]
         [--seed 1] [--format png|jpeg] [--cpu] [--cache DIR] [--profile cheque|form]
+        [--plain-malloc]
+
+The process keeps freed page buffers for the next page, as a daemon worker
+does (`digitd.service.memory.keep_freed_memory`); ``--plain-malloc`` leaves
+the C allocator at its defaults, to measure what that saves.
 
 On a machine shared with other work, ``--cpu`` times with the process's CPU
 clock instead of the wall clock (the pipeline is single-threaded, so on an
@@ -54,6 +59,7 @@ from digitd.model.format import load_model  # noqa: E402
 from digitd.model.sources import read_idx  # noqa: E402
 from digitd.pipeline.load import load_pages  # noqa: E402
 from digitd.pipeline.read import ReadParams, read_pages  # noqa: E402
+from digitd.service.memory import keep_freed_memory  # noqa: E402
 from digitd.synth import DigitBank, ScanStyle, SynthPage, make_cheque, make_form  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,8 +168,12 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true", help="time with the CPU clock")
     parser.add_argument("--cache", type=Path, default=None, help="keep generated files here")
     parser.add_argument("--profile", choices=("cheque", "form"), default=None)
+    parser.add_argument(
+        "--plain-malloc", action="store_true", help="leave the C allocator at its defaults"
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)
+    kept = False if args.plain_malloc else keep_freed_memory()
 
     images, labels = read_idx(args.mnist / "t10k-images-idx3-ubyte.gz")
     bank = DigitBank(images, labels)
@@ -219,7 +229,8 @@ def main() -> None:
         f"model {args.model.name}; {args.pages} {args.format.upper()} pages of each kind, "
         f"{args.repeat} runs each; "
         f"seed {args.seed}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
-        f"{'CPU' if args.cpu else 'wall'} clock"
+        f"{'CPU' if args.cpu else 'wall'} clock; "
+        f"freed page buffers {'kept (as in a worker)' if kept else 'returned (allocator defaults)'}"
     )
     print()
     print("| step (ms) | cheque best | cheque median | A4 form best | A4 form median |")

@@ -28,6 +28,7 @@ from digitd.pipeline.annotate import annotate_page
 from digitd.pipeline.load import load_pages
 from digitd.pipeline.read import ReadParams, prepare_model, read_pages
 from digitd.results import DocumentResult, ModelInfo
+from digitd.service.memory import keep_freed_memory
 
 __all__ = [
     "ErrorKind",
@@ -197,6 +198,7 @@ def worker_main(conn: Connection, settings: WorkerSettings) -> None:
     """Entry point of a worker process: load the model, then serve jobs until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    keep_freed_memory()  # page buffers reused, not faulted in anew for every page
     try:
         model = load_model(settings.model_path)
         prepare_model(model)  # per-model caches now, not on the first document
