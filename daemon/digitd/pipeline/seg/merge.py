@@ -139,22 +139,25 @@ def merge_fields(
         _candidates(f, digit_height=float(h), max_gap=max_gap) if len(f) >= 2 else ([], [])
         for f, h in zip(out, digit_heights, strict=True)
     ]
+    # Only the pieces of candidate pairs, and their unions, are read.
     crops: list[np.ndarray] = []
-    spans: list[tuple[int, int, int]] = []
+    reads: list[tuple[list[int], int]] = []
     for f, (pairs, joined) in zip(out, plans, strict=True):
-        start = len(crops)
-        if pairs:
-            crops += [_image(p) for p in f] + [_image(p) for p in joined]
-        spans.append((start, start + len(f) if pairs else start, len(crops)))
+        members = sorted({j for i in pairs for j in (i, i + 1)})
+        reads.append((members, len(crops)))
+        crops += [_image(f[j]) for j in members] + [_image(p) for p in joined]
     if not crops:
         return out
     scores = np.asarray(score_crops(crops), dtype=np.float64)
     merged: list[list[Piece]] = []
-    for f, (pairs, joined), (a, b, c) in zip(out, plans, spans, strict=True):
+    for f, (pairs, joined), (members, start) in zip(out, plans, reads, strict=True):
         if not pairs:
             merged.append(f)
-        else:
-            merged.append(_decide(f, pairs, joined, scores[a:b], scores[b:c]))
+            continue
+        alone = np.zeros(len(f), np.float64)
+        alone[members] = scores[start : start + len(members)]
+        together = scores[start + len(members) : start + len(members) + len(joined)]
+        merged.append(_decide(f, pairs, joined, alone, together))
     return merged
 
 
