@@ -37,6 +37,11 @@ _FLOOR = 1e-3
 _MIN_ASPECT = 0.85
 # Pieces shorter than this share of the digit height are flags and arms, not digits.
 _MIN_PIECE_HEIGHT = 0.6
+# Two digits that overlap (the second begun under the first's arm) can be as
+# narrow as this many digit widths; a mark between this and ``split_ratio`` is
+# tried only when the recognizer reads it as one digit below ``_UNSURE``.
+_OVERLAP_RATIO = 1.1
+_UNSURE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +149,19 @@ def _cut_log_prior(mask: np.ndarray, cuts: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """The candidate cuts of one mark, and what must be read to choose."""
+    """The candidate cuts of one mark, and what must be read to choose.
+
+    ``pairs`` holds per candidate the left and right ink (each in the whole
+    mark's frame) and their tight boxes; ``probe`` marks a mark narrower than
+    ``split_ratio`` whose candidates are read only if the whole reads unsure.
+    """
 
     mask: np.ndarray
     whole: Box
     ratio: float
     forced: bool
-    pairs: tuple[tuple[Box, Box], ...]
+    probe: bool
+    pairs: tuple[tuple[np.ndarray, np.ndarray, Box, Box], ...]
     prior: np.ndarray
 
 
@@ -172,45 +183,63 @@ def _plan(
     expected = digit_width * float(np.clip(height / digit_height, 0.8, 1.25))
     ratio = width / expected
     forced = ratio > _FORCE_RATIO
-    if depth <= 0 or ratio <= split_ratio or width < _MIN_ASPECT * digit_height:
+    probe = ratio <= split_ratio
+    if (
+        depth <= 0
+        or ratio <= min(split_ratio, _OVERLAP_RATIO)
+        or width < _MIN_ASPECT * digit_height
+    ):
         return whole
-    if blind and not forced:
+    if blind and (probe or not forced):
         return whole
-    cuts = find_cuts(mask, min_piece=max(2, int(0.2 * digit_height)))
-    pairs: list[tuple[Box, Box]] = []
-    kept: list[int] = []
-    for c in cuts:
+    min_piece = max(2, int(0.2 * digit_height))
+    cuts = find_cuts(mask, min_piece=min_piece)
+    pairs: list[tuple[np.ndarray, np.ndarray, Box, Box]] = []
+    prior: list[float] = []
+    for c, p in zip(cuts, _cut_log_prior(mask, cuts), strict=True):
         left = _trim(mask[:, :c], 0)
         right = _trim(mask[:, c:], int(c))
-        # Both halves of two touching digits stand about a digit tall.
-        if (
-            left is not None
-            and right is not None
-            and min(left[3], right[3]) >= _MIN_PIECE_HEIGHT * digit_height
-        ):
-            pairs.append((left, right))
-            kept.append(int(c))
+        if left is not None and right is not None and _both_digit_tall(left, right, digit_height):
+            lmask = np.zeros_like(mask)
+            lmask[:, :c] = mask[:, :c]
+            pairs.append((lmask, mask & (1 - lmask), left, right))
+            prior.append(float(p))
     if not pairs:
         return whole
-    prior = _cut_log_prior(mask, np.asarray(kept, np.int64))
     return _Plan(
-        mask=mask, whole=whole, ratio=ratio, forced=forced, pairs=tuple(pairs), prior=prior
+        mask=mask,
+        whole=whole,
+        ratio=ratio,
+        forced=forced,
+        probe=probe,
+        pairs=tuple(pairs),
+        prior=np.asarray(prior, np.float64),
     )
 
 
-def _crops_of(plan: _Plan) -> list[np.ndarray]:
-    crops = [_to_image(plan.mask, plan.whole)]
-    for left, right in plan.pairs:
-        crops += [_to_image(plan.mask, left), _to_image(plan.mask, right)]
+def _both_digit_tall(left: Box, right: Box, digit_height: float) -> bool:
+    """Both halves of two touching digits stand about a digit tall."""
+    return min(left[3], right[3]) >= _MIN_PIECE_HEIGHT * digit_height
+
+
+def _pair_crops(plan: _Plan) -> list[np.ndarray]:
+    crops: list[np.ndarray] = []
+    for lmask, rmask, left, right in plan.pairs:
+        crops += [_to_image(lmask, left), _to_image(rmask, right)]
     return crops
 
 
-def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[Box, Box] | None:
-    """The cut taken (its two pieces), or None to keep the mark whole."""
+def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cut taken (the ink of its two pieces), or None to keep the mark whole."""
     if scores is None:
         # Blind: two digits of about equal width meet near the middle.
-        return min(plan.pairs, key=lambda lr: abs(lr[1][0] - plan.mask.shape[1] / 2.0))
+        lmask, rmask, _, _ = min(
+            plan.pairs, key=lambda lr: abs(lr[3][0] - plan.mask.shape[1] / 2.0)
+        )
+        return lmask, rmask
     scores = np.clip(scores.astype(np.float64), _FLOOR, 1.0)
+    if len(scores) == 1:
+        return None  # a probe read surely enough as one digit
     pair = np.log(scores[1::2]) + np.log(scores[2::2])  # both pieces read right
     pair += plan.prior
     k = int(np.argmax(pair))
@@ -221,7 +250,47 @@ def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[Box, Box] | None:
         two = min(two, 0.0)
     if not plan.forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
         return None
-    return plan.pairs[k]
+    lmask, rmask, _, _ = plan.pairs[k]
+    return lmask, rmask
+
+
+def _read_plans(
+    plans: Sequence[_Plan | Box | None], score_crops: Scorer
+) -> list[np.ndarray | None]:
+    """Scores per plan: [whole, left0, right0, ...]; only [whole] for a probe read surely.
+
+    The wholes and the candidates of wide marks are read in one call; the
+    candidates of probes whose whole reads unsure, in a second.
+    """
+    crops: list[np.ndarray] = []
+    spans: list[tuple[int, int]] = []
+    for plan in plans:
+        start = len(crops)
+        if isinstance(plan, _Plan):
+            crops.append(_to_image(plan.mask, plan.whole))
+            if not plan.probe:
+                crops += _pair_crops(plan)
+        spans.append((start, len(crops)))
+    if not crops:
+        return [None] * len(plans)
+    read = np.asarray(score_crops(crops), dtype=np.float64)
+    scores: list[np.ndarray | None] = [read[a:b] if b > a else None for a, b in spans]
+    unsure = [
+        k
+        for k, plan in enumerate(plans)
+        if isinstance(plan, _Plan) and plan.probe and scores[k][0] < _UNSURE  # type: ignore[index]
+    ]
+    if unsure:
+        more: list[np.ndarray] = []
+        parts: list[tuple[int, int]] = []
+        for k in unsure:
+            start = len(more)
+            more += _pair_crops(plans[k])  # type: ignore[arg-type]
+            parts.append((start, len(more)))
+        extra = np.asarray(score_crops(more), dtype=np.float64)
+        for k, (a, b) in zip(unsure, parts, strict=True):
+            scores[k] = np.concatenate([scores[k], extra[a:b]])  # type: ignore[list-item]
+    return scores
 
 
 def split_marks(
@@ -296,16 +365,7 @@ def split_marks(
         ]
         scores: list[np.ndarray | None] = [None] * len(plans)
         if score_crops is not None:
-            crops: list[np.ndarray] = []
-            spans: list[tuple[int, int]] = []
-            for plan in plans:
-                start = len(crops)
-                if isinstance(plan, _Plan):
-                    crops += _crops_of(plan)
-                spans.append((start, len(crops)))
-            if crops:
-                read = np.asarray(score_crops(crops), dtype=np.float64)
-                scores = [read[a:b] if b > a else None for a, b in spans]
+            scores = _read_plans(plans, score_crops)
         replaced: dict[tuple[int, int], list[object]] = {}
         for (i, j, m, x0, d), plan, score in zip(pending, plans, scores, strict=True):
             if plan is None:
@@ -319,10 +379,9 @@ def split_marks(
                 replaced[(i, j)] = [_piece(m, plan.whole, x0)]
                 continue
             children: list[object] = []
-            for x, y, w, h in best:
-                sub = np.zeros_like(m)
-                sub[y : y + h, x : x + w] = m[y : y + h, x : x + w]
-                children.append([sub[:, x : x + w], x0 + x, d - 1])
+            for ink in best:
+                x, _, w, _ = cv2.boundingRect(ink)
+                children.append([ink[:, x : x + w], x0 + x, d - 1])
             replaced[(i, j)] = children
         for i in {i for i, _ in replaced}:
             new: list[object] = []
