@@ -138,6 +138,24 @@ def test_an_overlapping_pair_narrower_than_split_ratio_is_cut_when_unsure_of_the
         score_crops=_reader(0.01, 0.99, 60),
     )
     assert len(pieces) == 2
+    # Read as one digit unsure, both pieces surely: two digits, narrow as the pair is.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.6, 0.95, 60),
+    )
+    assert len(pieces) == 2
+    # The pieces read no better than the whole: kept whole.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.6, 0.8, 60),
+    )
+    assert len(pieces) == 1
     # Read as one digit surely: kept whole, however well the pieces read.
     pieces = split_touching(
         mask,

@@ -39,9 +39,11 @@ _MIN_ASPECT = 0.85
 _MIN_PIECE_HEIGHT = 0.6
 # Two digits that overlap (the second begun under the first's arm) can be as
 # narrow as this many digit widths; a mark between this and ``split_ratio`` is
-# tried only when the recognizer reads it as one digit below ``_UNSURE``.
+# tried only when the recognizer reads it as one digit below ``_CONFIDENT``.
 _OVERLAP_RATIO = 1.1
-_UNSURE = 0.5
+# Both pieces read at least this surely (their product) while the whole reads
+# below ``_CONFIDENT``: two digits, however narrow the pair.
+_SURE_PAIR = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +250,9 @@ def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndar
     if scores[0] >= _CONFIDENT:
         # A whole digit read confidently (a wide 2 or 0) is not cut for its width alone.
         two = min(two, 0.0)
+    elif pair[k] >= np.log(_SURE_PAIR):
+        # Two digits read surely where one reads unsure: narrowness is no argument.
+        two = max(two, 0.0)
     if not plan.forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
         return None
     lmask, rmask, _, _ = plan.pairs[k]
@@ -278,7 +283,7 @@ def _read_plans(
     unsure = [
         k
         for k, plan in enumerate(plans)
-        if isinstance(plan, _Plan) and plan.probe and scores[k][0] < _UNSURE  # type: ignore[index]
+        if isinstance(plan, _Plan) and plan.probe and scores[k][0] < _CONFIDENT  # type: ignore[index]
     ]
     if unsure:
         more: list[np.ndarray] = []
@@ -310,9 +315,13 @@ def split_marks(
     is taken when the recognizer's confidence in both pieces (their
     product), weighted by how much wider than one digit the mark is and by
     how few strokes the cut crosses, beats its confidence in the whole mark:
-    a wide 2 or 0 read well as one digit stays whole. A mark more than twice
-    as wide as one digit is cut at its best candidate regardless. The
-    candidates of all marks are read in one recognizer call per round.
+    a wide 2 or 0 read well as one digit stays whole, and two pieces read
+    surely where the whole reads unsure are cut however narrow the pair. A
+    mark more than twice as wide as one digit is cut at its best candidate
+    regardless. A mark between 1.1 digit widths and ``split_ratio`` (two
+    digits overlapping) is tried only when the whole reads unsure. The
+    candidates of all marks are read in one recognizer call per round (two
+    when narrow marks read unsure are tried).
 
     Parameters
     ----------
