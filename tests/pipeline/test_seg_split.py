@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
+import pytest
 
-from digitd.pipeline.seg.split import split_touching
+from digitd.pipeline.seg.split import split_marks, split_touching
 
 # A field of digits 76 px tall (6.4 mm at 300 dpi) whose digits are 0.65 heights wide.
 HEIGHT = 76.0
@@ -98,16 +99,108 @@ def test_the_same_wide_mark_read_poorly_as_one_is_cut() -> None:
     assert len(pieces) == 2
 
 
-def test_a_mark_as_wide_as_one_digit_of_a_wide_field_is_not_tried() -> None:
+def test_a_mark_as_wide_as_one_digit_of_a_wide_field_is_not_cut() -> None:
     calls: list[int] = []
 
     def score(crops: Sequence[np.ndarray]) -> np.ndarray:
         calls.append(len(crops))
         return np.full(len(crops), 0.9)
 
-    # In a field of wide digits (0.9 heights), the 1.15-height 2 is one digit.
+    # In a field of wide digits (0.9 heights), the 1.15-height 2 is one digit:
+    # read as one surely enough, its halves are not even read.
     pieces = split_touching(
         _wide_two(), digit_height=HEIGHT, digit_width=0.9 * HEIGHT, split_ratio=1.4,
         score_crops=score,
     )  # fmt: skip
-    assert len(pieces) == 1 and calls == []
+    assert len(pieces) == 1 and calls == [1]
+
+
+def _overlapping_pair() -> np.ndarray:
+    """A 7 and a 1 written close: 66 px together, 1.34 digit widths; the 1 under the 7's arm."""
+    mask = np.zeros((80, 72), np.uint8)
+    cv2.line(mask, (3, 4), (50, 4), 1, 5)  # the 7's arm
+    cv2.line(mask, (50, 4), (22, 76), 1, 5)  # its stem
+    cv2.line(mask, (64, 6), (60, 76), 1, 5)  # the 1
+    cv2.line(mask, (50, 4), (64, 6), 1, 5)  # where the two touch
+    return mask
+
+
+def test_an_overlapping_pair_narrower_than_split_ratio_is_cut_when_unsure_of_the_whole() -> None:
+    mask = _overlapping_pair()
+    ink = np.flatnonzero(mask.any(axis=0))
+    assert 1.1 < (ink[-1] - ink[0] + 1) / WIDTH < 1.4
+    # Read as one digit poorly, each piece read well: cut.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.01, 0.99, 60),
+    )
+    assert len(pieces) == 2
+    # Read as one digit unsure, both pieces surely: two digits, narrow as the pair is.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.6, 0.95, 60),
+    )
+    assert len(pieces) == 2
+    # The pieces read no better than the whole: kept whole.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.6, 0.8, 60),
+    )
+    assert len(pieces) == 1
+    # Read as one digit surely: kept whole, however well the pieces read.
+    pieces = split_touching(
+        mask,
+        digit_height=HEIGHT,
+        digit_width=WIDTH,
+        split_ratio=1.4,
+        score_crops=_reader(0.95, 0.99, 60),
+    )
+    assert len(pieces) == 1
+
+
+def test_the_marks_of_a_page_are_read_in_one_call_per_round() -> None:
+    calls: list[int] = []
+    reader = _reader(0.2, 0.8, 70)
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        calls.append(len(crops))
+        return reader(crops)
+
+    pair, two = _two_zeros_touching(), _wide_two()
+    masks = [pair, two, pair]
+    heights, widths = [HEIGHT] * 3, [WIDTH] * 3
+    together = split_marks(
+        masks, digit_heights=heights, digit_widths=widths, split_ratio=1.4, score_crops=score
+    )
+    # Round one reads all three marks, round two the six pieces (each one digit
+    # wide: nothing more to read).
+    assert len(calls) == 1
+    alone = [
+        split_touching(
+            m, digit_height=HEIGHT, digit_width=WIDTH, split_ratio=1.4, score_crops=reader
+        )
+        for m in masks
+    ]
+    assert [[p.box for p in pieces] for pieces in together] == alone
+    for m, pieces in zip(masks, together, strict=True):
+        for p in pieces:
+            x, y, w, h = p.box
+            assert p.mask.shape == (h, w)
+            np.testing.assert_array_equal(p.mask, m[y : y + h, x : x + w])
+
+
+def test_split_marks_wants_one_size_per_mark() -> None:
+    with pytest.raises(ValueError, match="one digit height and width per mark"):
+        split_marks(
+            [_wide_two()], digit_heights=[], digit_widths=[WIDTH], split_ratio=1.4,
+            score_crops=None,
+        )  # fmt: skip

@@ -13,9 +13,10 @@ The steps, each a pure function in ``digitd.pipeline.seg``:
 7. ``group_fields``: rows, then fields by gaps; text-like runs, lone
    signatures and marks beside dropped words left out; digits written a
    little small taken in; a field drifting across two rows joined.
-8. ``split_touching``: marks too wide for one digit cut where the recognizer
-   agrees; ``merge_pieces``: neighbouring fragments joined where it reads
-   them better as one digit.
+8. ``split_marks``: marks too wide for one digit cut where the recognizer
+   agrees; ``merge_fields``: neighbouring fragments joined where it reads
+   them better as one digit. Both read the candidates of the whole page in
+   one recognizer call (per round of cutting).
 
 Boxes are mapped back to the original page's pixels at the end.
 """
@@ -35,9 +36,9 @@ from digitd.pipeline.seg.deskew import (
 )
 from digitd.pipeline.seg.group import Marks, find_marks, group_fields, join_fragments
 from digitd.pipeline.seg.lines import remove_form_lines
-from digitd.pipeline.seg.merge import Piece, merge_pieces
+from digitd.pipeline.seg.merge import Piece, merge_fields
 from digitd.pipeline.seg.scale import MM_PER_INCH, estimate_scale
-from digitd.pipeline.seg.split import split_touching
+from digitd.pipeline.seg.split import split_marks
 from digitd.pipeline.seg.types import (
     CropScorer,
     DigitCrop,
@@ -145,9 +146,19 @@ def _with_touched_line(
     return x, top + int(rows[0]), window[rows[0] : rows[-1] + 1]
 
 
+def _digit_size(sizes: np.ndarray) -> tuple[float, float]:
+    """Typical digit height and width of a field, from its marks' (n, 4) boxes."""
+    height = float(np.median(sizes[:, 3]))
+    # Typical width of one digit: ones (narrow strokes) left out of the median.
+    wide = sizes[sizes[:, 2] > 0.35 * sizes[:, 3], 2]
+    width = float(np.median(wide)) if len(wide) >= 3 else 0.65 * height
+    width = float(np.clip(width, 0.55 * height, 0.9 * height))
+    return height, width
+
+
 def _digit_crops(
     marks: Marks,
-    members: list[int],
+    named: list[tuple[str, list[int]]],
     *,
     lines: np.ndarray,
     line_reach: int,
@@ -157,35 +168,43 @@ def _digit_crops(
     rotation: Rotation,
     scale: float,
     shape: tuple[int, int],
-) -> tuple[DigitCrop, ...]:
-    sizes = marks.boxes[members]
-    height = float(np.median(sizes[:, 3]))
-    # Typical width of one digit: ones (narrow strokes) left out of the median.
-    wide = sizes[sizes[:, 2] > 0.35 * sizes[:, 3], 2]
-    width = float(np.median(wide)) if len(wide) >= 3 else 0.65 * height
-    width = float(np.clip(width, 0.55 * height, 0.9 * height))
-    pieces: list[Piece] = []
-    for g in members:
-        x, y, mask = _with_touched_line(marks, g, lines, reach=line_reach)
-        cuts = split_touching(
-            mask,
-            digit_height=height,
-            digit_width=width,
-            split_ratio=split_ratio,
-            score_crops=score_crops,
-        )
-        for px, py, pw, ph in cuts:
-            pieces.append(
-                Piece(box=(x + px, y + py, pw, ph), mask=mask[py : py + ph, px : px + pw])
-            )
-    pieces = merge_pieces(pieces, digit_height=height, max_gap=max_gap, score_crops=score_crops)
-    return tuple(
-        DigitCrop(
-            box=map_box_back(p.box, rotation, scale=scale, shape=shape),
-            image=np.where(p.mask > 0, 0, 255).astype(np.uint8),
-        )
-        for p in pieces
+) -> list[tuple[DigitCrop, ...]]:
+    """Each field's digit crops: its marks cut and joined, all fields of the page at once."""
+    sizes = [_digit_size(marks.boxes[members]) for _, members in named]
+    placed = [
+        [_with_touched_line(marks, g, lines, reach=line_reach) for g in members]
+        for _, members in named
+    ]
+    owners = [k for k, field_marks in enumerate(placed) for _ in field_marks]
+    cut = split_marks(
+        [mask for field_marks in placed for _, _, mask in field_marks],
+        digit_heights=[sizes[k][0] for k in owners],
+        digit_widths=[sizes[k][1] for k in owners],
+        split_ratio=split_ratio,
+        score_crops=score_crops,
     )
+    per_field: list[list[Piece]] = [[] for _ in named]
+    flat = [(x, y) for field_marks in placed for x, y, _ in field_marks]
+    for k, (x, y), parts in zip(owners, flat, cut, strict=True):
+        for part in parts:
+            px, py, pw, ph = part.box
+            per_field[k].append(Piece(box=(x + px, y + py, pw, ph), mask=part.mask))
+    merged = merge_fields(
+        per_field,
+        digit_heights=[h for h, _ in sizes],
+        max_gap=max_gap,
+        score_crops=score_crops,
+    )
+    return [
+        tuple(
+            DigitCrop(
+                box=map_box_back(p.box, rotation, scale=scale, shape=shape),
+                image=np.where(p.mask > 0, 0, 255).astype(np.uint8),
+            )
+            for p in pieces
+        )
+        for pieces in merged
+    ]
 
 
 def _union(boxes: np.ndarray) -> Box:
@@ -298,20 +317,20 @@ def segment_page(
             members = [int(inside[i]) for run in runs for i in run]
             if members:
                 named.append((zone.name, members))
+    crops = _digit_crops(
+        marks,
+        named,
+        lines=lines,
+        line_reach=max(2, round(0.4 * ppm)),
+        max_gap=params.merge_gap_mm * ppm / 2.0,
+        split_ratio=params.split_ratio,
+        score_crops=score_crops,
+        rotation=rotation,
+        scale=scale,
+        shape=shape,
+    )
     fields: list[Field] = []
-    for name, members in named:
-        digits = _digit_crops(
-            marks,
-            members,
-            lines=lines,
-            line_reach=max(2, round(0.4 * ppm)),
-            max_gap=params.merge_gap_mm * ppm / 2.0,
-            split_ratio=params.split_ratio,
-            score_crops=score_crops,
-            rotation=rotation,
-            scale=scale,
-            shape=shape,
-        )
+    for (name, _), digits in zip(named, crops, strict=True):
         if not digits:
             continue
         box = _union(np.array([d.box for d in digits]))

@@ -1,15 +1,23 @@
-"""Split marks too wide for one digit at the cut the recognizer likes best."""
+"""Split marks too wide for one digit at the cut the recognizer likes best.
+
+Every mark of a page is planned at once: the candidate pieces of all marks
+are read by the recognizer in one call per round (a round for the marks
+that may be cut, and one more round per level of cutting a piece again),
+so the cost of a call is paid a few times per page, not once per mark.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-__all__ = ["find_cuts", "split_touching"]
+__all__ = ["MarkPiece", "find_cuts", "split_marks", "split_touching"]
 
 Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
+Box = tuple[int, int, int, int]
 
 # Above this width (in digit widths) a mark is cut even if the recognizer hesitates.
 _FORCE_RATIO = 2.0
@@ -29,6 +37,29 @@ _FLOOR = 1e-3
 _MIN_ASPECT = 0.85
 # Pieces shorter than this share of the digit height are flags and arms, not digits.
 _MIN_PIECE_HEIGHT = 0.6
+# Two digits that overlap (the second begun under the first's arm) can be as
+# narrow as this many digit widths; a mark between this and ``split_ratio`` is
+# tried only when the recognizer reads it as one digit below ``_CONFIDENT``.
+_OVERLAP_RATIO = 1.1
+# Both pieces read at least this surely (their product) while the whole reads
+# below ``_CONFIDENT``: two digits, however narrow the pair.
+_SURE_PAIR = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class MarkPiece:
+    """One piece of a mark after cutting.
+
+    Attributes
+    ----------
+    box : (x, y, w, h) tuple of int
+        Within the mark's mask.
+    mask : (h, w) uint8 ndarray
+        1 on this piece's ink only.
+    """
+
+    box: Box
+    mask: np.ndarray
 
 
 def _local_minima(values: np.ndarray) -> np.ndarray:
@@ -81,7 +112,7 @@ def find_cuts(mask: np.ndarray, *, min_piece: int) -> np.ndarray:
     return np.asarray(picked, np.int64)
 
 
-def _trim(mask: np.ndarray, x0: int) -> tuple[int, int, int, int] | None:
+def _trim(mask: np.ndarray, x0: int) -> Box | None:
     """Tight (x, y, w, h) of the ink in ``mask`` (uint8), offset by ``x0`` columns."""
     x, y, w, h = cv2.boundingRect(mask)
     if w == 0:
@@ -89,7 +120,7 @@ def _trim(mask: np.ndarray, x0: int) -> tuple[int, int, int, int] | None:
     return (x0 + x, y, w, h)
 
 
-def _to_image(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+def _to_image(mask: np.ndarray, box: Box) -> np.ndarray:
     x, y, w, h = box
     return np.where(mask[y : y + h, x : x + w] > 0, 0, 255).astype(np.uint8)
 
@@ -118,6 +149,265 @@ def _cut_log_prior(mask: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     return -_STROKE_COST * np.maximum(0, starts - 1).astype(np.float64)
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The candidate cuts of one mark, and what must be read to choose.
+
+    ``pairs`` holds per candidate the left and right ink (each in the whole
+    mark's frame) and their tight boxes; ``probe`` marks a mark narrower than
+    ``split_ratio`` whose candidates are read only if the whole reads unsure.
+    """
+
+    mask: np.ndarray
+    whole: Box
+    ratio: float
+    forced: bool
+    probe: bool
+    pairs: tuple[tuple[np.ndarray, np.ndarray, Box, Box], ...]
+    prior: np.ndarray
+
+
+def _plan(
+    mask: np.ndarray,
+    *,
+    digit_height: float,
+    digit_width: float,
+    split_ratio: float,
+    blind: bool,
+    depth: int,
+) -> _Plan | Box | None:
+    """Candidate cuts of a mark; its whole box when it is not to be tried; None if empty."""
+    whole = _trim(mask, 0)
+    if whole is None:
+        return None
+    width, height = whole[2], whole[3]
+    # One digit of this mark's height, at the field's width-to-height ratio.
+    expected = digit_width * float(np.clip(height / digit_height, 0.8, 1.25))
+    ratio = width / expected
+    forced = ratio > _FORCE_RATIO
+    probe = ratio <= split_ratio
+    if (
+        depth <= 0
+        or ratio <= min(split_ratio, _OVERLAP_RATIO)
+        or width < _MIN_ASPECT * digit_height
+    ):
+        return whole
+    if blind and (probe or not forced):
+        return whole
+    min_piece = max(2, int(0.2 * digit_height))
+    cuts = find_cuts(mask, min_piece=min_piece)
+    pairs: list[tuple[np.ndarray, np.ndarray, Box, Box]] = []
+    prior: list[float] = []
+    for c, p in zip(cuts, _cut_log_prior(mask, cuts), strict=True):
+        left = _trim(mask[:, :c], 0)
+        right = _trim(mask[:, c:], int(c))
+        if left is not None and right is not None and _both_digit_tall(left, right, digit_height):
+            lmask = np.zeros_like(mask)
+            lmask[:, :c] = mask[:, :c]
+            pairs.append((lmask, mask & (1 - lmask), left, right))
+            prior.append(float(p))
+    if not pairs:
+        return whole
+    return _Plan(
+        mask=mask,
+        whole=whole,
+        ratio=ratio,
+        forced=forced,
+        probe=probe,
+        pairs=tuple(pairs),
+        prior=np.asarray(prior, np.float64),
+    )
+
+
+def _both_digit_tall(left: Box, right: Box, digit_height: float) -> bool:
+    """Both halves of two touching digits stand about a digit tall."""
+    return min(left[3], right[3]) >= _MIN_PIECE_HEIGHT * digit_height
+
+
+def _pair_crops(plan: _Plan) -> list[np.ndarray]:
+    crops: list[np.ndarray] = []
+    for lmask, rmask, left, right in plan.pairs:
+        crops += [_to_image(lmask, left), _to_image(rmask, right)]
+    return crops
+
+
+def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cut taken (the ink of its two pieces), or None to keep the mark whole."""
+    if scores is None:
+        # Blind: two digits of about equal width meet near the middle.
+        lmask, rmask, _, _ = min(
+            plan.pairs, key=lambda lr: abs(lr[3][0] - plan.mask.shape[1] / 2.0)
+        )
+        return lmask, rmask
+    scores = np.clip(scores.astype(np.float64), _FLOOR, 1.0)
+    if len(scores) == 1:
+        return None  # a probe read surely enough as one digit
+    pair = np.log(scores[1::2]) + np.log(scores[2::2])  # both pieces read right
+    pair += plan.prior
+    k = int(np.argmax(pair))
+    # Prior odds of two digits against one grow with the mark's width.
+    two = _WIDTH_SLOPE * (plan.ratio - _EVEN_RATIO)
+    if scores[0] >= _CONFIDENT:
+        # A whole digit read confidently (a wide 2 or 0) is not cut for its width alone.
+        two = min(two, 0.0)
+    elif pair[k] >= np.log(_SURE_PAIR):
+        # Two digits read surely where one reads unsure: narrowness is no argument.
+        two = max(two, 0.0)
+    if not plan.forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
+        return None
+    lmask, rmask, _, _ = plan.pairs[k]
+    return lmask, rmask
+
+
+def _read_plans(
+    plans: Sequence[_Plan | Box | None], score_crops: Scorer
+) -> list[np.ndarray | None]:
+    """Scores per plan: [whole, left0, right0, ...]; only [whole] for a probe read surely.
+
+    The wholes and the candidates of wide marks are read in one call; the
+    candidates of probes whose whole reads unsure, in a second.
+    """
+    crops: list[np.ndarray] = []
+    spans: list[tuple[int, int]] = []
+    for plan in plans:
+        start = len(crops)
+        if isinstance(plan, _Plan):
+            crops.append(_to_image(plan.mask, plan.whole))
+            if not plan.probe:
+                crops += _pair_crops(plan)
+        spans.append((start, len(crops)))
+    if not crops:
+        return [None] * len(plans)
+    read = np.asarray(score_crops(crops), dtype=np.float64)
+    scores: list[np.ndarray | None] = [read[a:b] if b > a else None for a, b in spans]
+    unsure = [
+        k
+        for k, plan in enumerate(plans)
+        if isinstance(plan, _Plan) and plan.probe and scores[k][0] < _CONFIDENT  # type: ignore[index]
+    ]
+    if unsure:
+        more: list[np.ndarray] = []
+        parts: list[tuple[int, int]] = []
+        for k in unsure:
+            start = len(more)
+            more += _pair_crops(plans[k])  # type: ignore[arg-type]
+            parts.append((start, len(more)))
+        extra = np.asarray(score_crops(more), dtype=np.float64)
+        for k, (a, b) in zip(unsure, parts, strict=True):
+            scores[k] = np.concatenate([scores[k], extra[a:b]])  # type: ignore[list-item]
+    return scores
+
+
+def split_marks(
+    masks: Sequence[np.ndarray],
+    *,
+    digit_heights: Sequence[float],
+    digit_widths: Sequence[float],
+    split_ratio: float,
+    score_crops: Scorer | None,
+    depth: int = 3,
+) -> list[list[MarkPiece]]:
+    """Cut each mark into single digits where it is too wide for one.
+
+    One digit of a mark's height is expected to be about its field's digit
+    width scaled by the mark's height over the field's digit height; a mark
+    wider than ``split_ratio`` of that is tried at each candidate cut. A cut
+    is taken when the recognizer's confidence in both pieces (their
+    product), weighted by how much wider than one digit the mark is and by
+    how few strokes the cut crosses, beats its confidence in the whole mark:
+    a wide 2 or 0 read well as one digit stays whole, and two pieces read
+    surely where the whole reads unsure are cut however narrow the pair. A
+    mark more than twice as wide as one digit is cut at its best candidate
+    regardless. A mark between 1.1 digit widths and ``split_ratio`` (two
+    digits overlapping) is tried only when the whole reads unsure. The
+    candidates of all marks are read in one recognizer call per round (two
+    when narrow marks read unsure are tried).
+
+    Parameters
+    ----------
+    masks : sequence of (h, w) uint8 ndarray
+        1 for each mark's ink; the mark fills its array.
+    digit_heights, digit_widths : sequence of float
+        Per mark: the typical digit height of its field, and the width of one
+        digit of that height, in pixels.
+    split_ratio : float
+        Marks wider than this many expected digit widths are tried for a cut.
+    score_crops : callable or None
+        Recognizer confidence of crops (ink 0 on 255); None cuts only the
+        marks more than twice a digit's width, at the cut nearest the middle.
+    depth : int
+        Most rounds of cutting (a mark of four touching digits needs two).
+
+    Returns
+    -------
+    pieces : list of list of MarkPiece
+        Per mark, its pieces left to right (the whole mark when not cut; none
+        for an empty mask), boxes within the mark's mask.
+    """
+    if not (len(masks) == len(digit_heights) == len(digit_widths)):
+        raise ValueError(
+            f"expected one digit height and width per mark, got {len(masks)} masks, "
+            f"{len(digit_heights)} heights and {len(digit_widths)} widths"
+        )
+    # Each mark's pieces as a tree: a piece still to be tried is a list
+    # [mask, x offset, depth], replaced by its pieces when decided.
+    results: list[list[object]] = [[[m, 0, depth]] for m in masks]
+    for _ in range(depth + 1):
+        pending: list[tuple[int, int, np.ndarray, int, int]] = []
+        for i, slots in enumerate(results):
+            for j, slot in enumerate(slots):
+                if isinstance(slot, list):
+                    m, x0, d = slot
+                    pending.append((i, j, m, int(x0), int(d)))
+        if not pending:
+            break
+        plans = [
+            _plan(
+                m,
+                digit_height=float(digit_heights[i]),
+                digit_width=float(digit_widths[i]),
+                split_ratio=split_ratio,
+                blind=score_crops is None,
+                depth=d,
+            )
+            for i, _, m, _, d in pending
+        ]
+        scores: list[np.ndarray | None] = [None] * len(plans)
+        if score_crops is not None:
+            scores = _read_plans(plans, score_crops)
+        replaced: dict[tuple[int, int], list[object]] = {}
+        for (i, j, m, x0, d), plan, score in zip(pending, plans, scores, strict=True):
+            if plan is None:
+                replaced[(i, j)] = []
+                continue
+            if not isinstance(plan, _Plan):
+                replaced[(i, j)] = [_piece(m, plan, x0)]
+                continue
+            best = _choose(plan, score)
+            if best is None:
+                replaced[(i, j)] = [_piece(m, plan.whole, x0)]
+                continue
+            children: list[object] = []
+            for ink in best:
+                x, _, w, _ = cv2.boundingRect(ink)
+                children.append([ink[:, x : x + w], x0 + x, d - 1])
+            replaced[(i, j)] = children
+        for i in {i for i, _ in replaced}:
+            new: list[object] = []
+            for j, slot in enumerate(results[i]):
+                new += replaced.get((i, j), [slot])
+            results[i] = new
+    out: list[list[MarkPiece]] = []
+    for slots in results:
+        out.append([s for s in slots if isinstance(s, MarkPiece)])
+    return out
+
+
+def _piece(mask: np.ndarray, box: Box, x0: int) -> MarkPiece:
+    x, y, w, h = box
+    return MarkPiece(box=(x0 + x, y, w, h), mask=mask[y : y + h, x : x + w])
+
+
 def split_touching(
     mask: np.ndarray,
     *,
@@ -126,18 +416,10 @@ def split_touching(
     split_ratio: float,
     score_crops: Scorer | None,
     depth: int = 3,
-) -> list[tuple[int, int, int, int]]:
-    """Cut a mark into single digits where it is too wide for one.
+) -> list[Box]:
+    """Cut one mark into single digits where it is too wide for one.
 
-    One digit of this mark's height is expected to be about ``digit_width``
-    scaled by the mark's height over ``digit_height`` (the field's typical
-    width-to-height ratio); a mark wider than ``split_ratio`` of that is
-    tried at each candidate cut. A cut is taken when the recognizer's
-    confidence in both pieces (their product), weighted by how much wider
-    than one digit the mark is and by how few strokes the cut crosses, beats
-    its confidence in the whole mark: a wide 2 or 0 read well as one digit
-    stays whole. A mark more than twice as wide as one digit is cut at its
-    best candidate regardless.
+    ``split_marks`` for a single mark; see there.
 
     Parameters
     ----------
@@ -150,76 +432,21 @@ def split_touching(
     split_ratio : float
         Marks wider than this many expected digit widths are tried for a cut.
     score_crops : callable or None
-        Recognizer confidence of crops (ink 0 on 255); None cuts only the
-        marks more than twice a digit's width, at the cheapest cut.
+        Recognizer confidence of crops (ink 0 on 255).
     depth : int
-        Most rounds of cutting (a mark of four touching digits needs two).
+        Most rounds of cutting.
 
     Returns
     -------
     boxes : list of (x, y, w, h)
         Pieces within ``mask``, left to right; the whole mark when not cut.
     """
-    whole = _trim(mask, 0)
-    if whole is None:
-        return []
-    width, height = whole[2], whole[3]
-    # One digit of this mark's height, at the field's width-to-height ratio.
-    expected = digit_width * float(np.clip(height / digit_height, 0.8, 1.25))
-    ratio = width / expected
-    forced = ratio > _FORCE_RATIO
-    if depth <= 0 or ratio <= split_ratio or width < _MIN_ASPECT * digit_height:
-        return [whole]
-    if score_crops is None and not forced:
-        return [whole]
-    cuts = find_cuts(mask, min_piece=max(2, int(0.2 * digit_height)))
-    if len(cuts) == 0:
-        return [whole]
-    pieces: list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = []
-    kept: list[int] = []
-    for c in cuts:
-        left = _trim(mask[:, :c], 0)
-        right = _trim(mask[:, c:], int(c))
-        # Both halves of two touching digits stand about a digit tall.
-        if (
-            left is not None
-            and right is not None
-            and min(left[3], right[3]) >= _MIN_PIECE_HEIGHT * digit_height
-        ):
-            pieces.append((left, right))
-            kept.append(int(c))
-    if not pieces:
-        return [whole]
-    if score_crops is None:
-        # Blind: two digits of about equal width meet near the middle.
-        best = min(pieces, key=lambda lr: abs(lr[1][0] - mask.shape[1] / 2.0))
-    else:
-        crops = [_to_image(mask, whole)]
-        for left, right in pieces:
-            crops += [_to_image(mask, left), _to_image(mask, right)]
-        scores = np.clip(np.asarray(score_crops(crops), dtype=np.float64), _FLOOR, 1.0)
-        pair = np.log(scores[1::2]) + np.log(scores[2::2])  # both pieces read right
-        pair += _cut_log_prior(mask, np.asarray(kept, np.int64))
-        k = int(np.argmax(pair))
-        # Prior odds of two digits against one grow with the mark's width.
-        two = _WIDTH_SLOPE * (ratio - _EVEN_RATIO)
-        if scores[0] >= _CONFIDENT:
-            # A whole digit read confidently (a wide 2 or 0) is not cut for its width alone.
-            two = min(two, 0.0)
-        if not forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
-            return [whole]
-        best = pieces[k]
-    out: list[tuple[int, int, int, int]] = []
-    for x, y, w, h in best:
-        sub = np.zeros_like(mask)
-        sub[y : y + h, x : x + w] = mask[y : y + h, x : x + w]
-        inner = split_touching(
-            sub[:, x : x + w],
-            digit_height=digit_height,
-            digit_width=digit_width,
-            split_ratio=split_ratio,
-            score_crops=score_crops,
-            depth=depth - 1,
-        )
-        out += [(bx + x, by, bw, bh) for bx, by, bw, bh in inner]
-    return out
+    (pieces,) = split_marks(
+        [mask],
+        digit_heights=[digit_height],
+        digit_widths=[digit_width],
+        split_ratio=split_ratio,
+        score_crops=score_crops,
+        depth=depth,
+    )
+    return [p.box for p in pieces]
