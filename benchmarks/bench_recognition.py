@@ -43,6 +43,7 @@ from digitd.pipeline.recognize import (  # noqa: E402
     embed_digits,
     score_vectors,
 )
+from digitd.synth.pen import render_digit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,6 +80,23 @@ def _scan_like(images: np.ndarray, *, scale: int, thicken: int, grey: bool) -> l
         else:
             big = np.where(big < 128, 0, 255).astype(np.uint8)
         out.append(big)
+    return out
+
+
+def _ballpoint(images: np.ndarray) -> list[np.ndarray]:
+    """Digits redrawn as the page generator writes them, binarized at the 200-dpi work scale."""
+    rng = np.random.default_rng(0)
+    ppm = 200 / 25.4
+    out = []
+    for im in images:
+        alpha = render_digit(
+            im,
+            height_px=float(rng.uniform(4.5, 7.0)) * ppm,
+            pen_px=float(rng.uniform(0.3, 0.6)) * ppm,
+            rng=rng,
+            slant=float(rng.uniform(-0.15, 0.3)),
+        )
+        out.append(np.where(alpha > 0.5, 0, 255).astype(np.uint8) if alpha.size else im)
     return out
 
 
@@ -184,6 +202,7 @@ def main() -> None:
         "x3 upscaled, binarized (~150 dpi)": _scan_like(sub, scale=3, thicken=0, grey=False),
         "x6, binarized, thick pen": _scan_like(sub, scale=6, thicken=7, grey=False),
         "x10, grey noisy paper, felt pen": _scan_like(sub, scale=10, thicken=13, grey=True),
+        "ballpoint redraw, binarized (200 dpi)": _ballpoint(sub),
     }
     for name, crops in variants.items():
         v = evaluate_predictions(

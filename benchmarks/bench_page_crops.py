@@ -1,0 +1,210 @@
+"""The recognizer on page crops: where correctly segmented digits are lost.
+
+Generates the same cheques and forms as bench_segmentation.py (same seed,
+same page count, same order), segments them with the pipeline's own steps
+(load_pages -> segment_page, with the first model's crop scorer), and keeps
+the fields whose segmentation is right (one crop per true digit, each centred
+in its true box). Each such digit is then read three ways, by every model
+given:
+
+- page crop: the crop the pipeline hands the recognizer;
+- clean drawing: the generator's pen drawing of the digit before paper,
+  print, skew and scan (what the writer put down);
+- MNIST: the same MNIST test image straight from the IDX file.
+
+MNIST -> clean drawing is what redrawing a scanned pencil digit as a
+ballpoint stroke costs (partly the generator's: loops that MNIST's thick
+strokes fill become lines); clean drawing -> page crop is what scan,
+binarization and line removal do. Crops whose ink or size differs much from
+the clean drawing are counted as damaged (a stroke erased with a line, or a
+line stub left).
+
+Usage (from the repository root)::
+
+    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/bench_page_crops.py
+        [--mnist ../shared/data/mnist] [--pages 20] [--seed 1] [--model M ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import digitd.synth.pages as synth_pages
+from bench_segmentation import encode
+from digitd.model.format import load_model
+from digitd.model.sources import read_idx
+from digitd.pipeline.load import load_pages
+from digitd.pipeline.read import ReadParams, make_crop_scorer
+from digitd.pipeline.recognize import classify_digits
+from digitd.pipeline.segment import segment_page
+from digitd.synth import DigitBank, ScanStyle, make_cheque, make_form, random_style
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Recorder:
+    """Keeps the MNIST index and clean drawing of every digit of every kept field.
+
+    Wraps the generator's pen and its sheet's ``write`` (benchmark only): a
+    field is kept by the generator only when all its digits fit, and then it
+    is the sheet's newest field.
+    """
+
+    def __init__(self) -> None:
+        self.index = -1
+        self.drawn: list[tuple[int, np.ndarray]] = []
+        self.fields: list[list[tuple[int, np.ndarray]]] = []
+        self.render = synth_pages.render_digit
+        self.write = synth_pages._Sheet.write
+
+    def install(self) -> None:
+        recorder = self
+
+        def write(sheet: object, *args: object, **kw: object) -> None:
+            before = len(sheet.fields)  # type: ignore[attr-defined]
+            recorder.drawn = []
+            recorder.write(sheet, *args, **kw)  # type: ignore[arg-type]
+            if len(sheet.fields) > before:  # type: ignore[attr-defined]
+                recorder.fields.append(recorder.drawn)
+
+        def render_digit(image: np.ndarray, **kw: object) -> np.ndarray:
+            alpha = recorder.render(image, **kw)  # type: ignore[arg-type]
+            recorder.drawn.append((recorder.index, alpha))
+            return alpha
+
+        synth_pages.render_digit = render_digit
+        synth_pages._Sheet.write = write  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        synth_pages.render_digit = self.render
+        synth_pages._Sheet.write = self.write  # type: ignore[method-assign]
+
+
+class _Bank(DigitBank):
+    recorder: _Recorder | None = None
+
+    def draw(self, digit: int, rng: np.random.Generator) -> np.ndarray:
+        pool = self._by_label[digit]
+        index = int(pool[int(rng.integers(len(pool)))])
+        if self.recorder is not None:
+            self.recorder.index = index
+        return self.images[index]
+
+
+def _centred(truth_box: tuple[int, ...], box: tuple[int, ...]) -> bool:
+    cx, cy = box[0] + box[2] / 2.0, box[1] + box[3] / 2.0
+    return bool(
+        truth_box[0] <= cx <= truth_box[0] + truth_box[2]
+        and truth_box[1] <= cy <= truth_box[1] + truth_box[3]
+    )
+
+
+def collect(bank: _Bank, recorder: _Recorder, model: object, pages: int, seed: int) -> dict:
+    """Crops, clean drawings, MNIST indices and labels of correctly segmented digits."""
+    params = ReadParams()
+    scorer = make_crop_scorer(model)  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    out: dict[str, list] = {"crop": [], "drawing": [], "index": [], "label": [], "dpi": []}
+    total = 0
+    for kind, make in (("cheque", make_cheque), ("form", make_form)):
+        for i in range(pages):
+            style = random_style(rng) if i >= 2 else ScanStyle(tinted=kind == "cheque")
+            recorder.fields = []
+            page = make(bank, rng, style=style)
+            per_field = recorder.fields
+            total += sum(len(t.text) for t in page.fields)
+            data, _ = encode(page)
+            loaded = load_pages(data)[0]
+            segmented = segment_page(
+                loaded.image, dpi=loaded.dpi, params=params.segmentation, score_crops=scorer
+            )
+            for truth, chunk in zip(page.fields, per_field, strict=True):
+                for fld in segmented.fields:
+                    if len(fld.digits) == len(truth.digit_boxes) and all(
+                        _centred(t, d.box)
+                        for t, d in zip(truth.digit_boxes, fld.digits, strict=True)
+                    ):
+                        for ch, crop, (index, alpha) in zip(
+                            truth.text, fld.digits, chunk, strict=True
+                        ):
+                            out["crop"].append(crop.image)
+                            out["drawing"].append(
+                                (255 - np.clip(alpha * 255, 0, 255)).astype(np.uint8)
+                            )
+                            out["index"].append(index)
+                            out["label"].append(int(ch))
+                            out["dpi"].append(style.dpi)
+                        break
+    out["total"] = total
+    return out
+
+
+def _damaged(crops: list[np.ndarray], drawings: list[np.ndarray], dpi: np.ndarray) -> np.ndarray:
+    """Crops whose ink area or size departs from the clean drawing's (scale per dpi)."""
+    ink = np.array([(c < 128).sum() for c in crops], float)
+    ref = np.array([(d < 128).sum() for d in drawings], float)
+    hr = np.array([c.shape[0] / d.shape[0] for c, d in zip(crops, drawings, strict=True)])
+    wr = np.array([c.shape[1] / d.shape[1] for c, d in zip(crops, drawings, strict=True)])
+    for value in np.unique(dpi):
+        m = dpi == value
+        s = np.median(hr[m])
+        hr[m] /= s
+        wr[m] /= s
+        ref[m] *= s * s
+    ratio = ink / np.maximum(ref, 1.0)
+    return (ratio < 0.8) | (ratio > 1.3) | (hr < 0.9) | (hr > 1.15) | (wr < 0.85) | (wr > 1.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mnist", type=Path, default=ROOT / ".." / "shared" / "data" / "mnist")
+    parser.add_argument(
+        "--model", type=Path, action="append", help="model(s) to compare (default: shipped)"
+    )
+    parser.add_argument("--pages", type=int, default=20, help="pages of each kind")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    paths = args.model or [ROOT / "models" / "default.joblib"]
+    models = [load_model(p) for p in paths]
+
+    images, labels = read_idx(args.mnist / "t10k-images-idx3-ubyte.gz")
+    recorder = _Recorder()
+    bank = _Bank(images, labels)
+    bank.recorder = recorder
+    recorder.install()
+    try:
+        got = collect(bank, recorder, models[0], args.pages, args.seed)
+    finally:
+        recorder.uninstall()
+    y = np.array(got["label"])
+    damaged = _damaged(got["crop"], got["drawing"], np.array(got["dpi"]))
+    n = len(y)
+    print(
+        f"seed {args.seed}, {args.pages} cheques + {args.pages} forms: {n} of {got['total']} "
+        f"true digits in correctly segmented fields; {damaged.sum()} crops damaged "
+        "(ink or size off the clean drawing)"
+    )
+    print()
+    print(
+        "| model | MNIST | clean drawing | page crop | crop wrong, drawing right "
+        "| of them damaged |"
+    )
+    print("|---|---|---|---|---|---|")
+    for path, model in zip(paths, models, strict=True):
+        mnist = classify_digits(images[np.array(got["index"])], model).labels.astype(int) == y
+        drawing = classify_digits(got["drawing"], model).labels.astype(int) == y
+        crop = classify_digits(got["crop"], model).labels.astype(int) == y
+        lost = ~crop & drawing
+        print(
+            f"| {path.name} | {mnist.mean():.2%} | {drawing.mean():.2%} | {crop.mean():.2%} "
+            f"| {lost.sum()} | {(lost & damaged).sum()} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
