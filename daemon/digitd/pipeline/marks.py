@@ -159,7 +159,7 @@ class MarkParams:
         digits the recognizer is sure of are kept.
     """
 
-    print_threshold: float = 0.65
+    print_threshold: float = 0.5
     line_weight: float = 0.6
     min_line_marks: int = 3
     line_reach: float = 2.5
