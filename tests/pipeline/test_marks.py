@@ -493,3 +493,51 @@ def test_read_step_without_a_marks_classifier_reads_every_accepted_mark() -> Non
     segmented, predictions = _segmented_amount()
     fields = keep_handwriting(segmented, predictions, _model_with(None), RecognitionParams())
     assert [f.text for f in fields] == ["1215", "77"]
+
+
+def test_a_lone_stroke_taken_for_a_slash_where_no_date_has_one_is_a_one() -> None:
+    glyph = render_glyph("8", _sans(), 60)
+    slash = _stroke(25, 60)
+
+    def kinds(pattern: str) -> list[str]:
+        crops = [slash if c == "/" else glyph for c in pattern]
+        boxes = np.array([(45 * i, 0, c.shape[1], c.shape[0]) for i, c in enumerate(crops)])
+        probs = [[0, 0, 1.0, 0] if c == "/" else [0.9, 0.1, 0, 0] for c in pattern]
+        fixed = _fixed(probs, separator="sep:/")
+        return list(classify_marks(crops, boxes, np.zeros(len(crops), int), fixed).kinds)
+
+    # Seven digits, a stroke, a digit: no date splits so, the stroke is a one.
+    assert kinds("8888888/8") == ["hand"] * 9
+    # Nor does any date begin with a slash, or have a five-digit part.
+    assert kinds("/88") == ["hand"] * 3
+    assert kinds("88888/88/8888")[5] == "hand"
+    # Dates keep their slashes (two of them also when a digit was lost), and
+    # an amount's closing slash is left alone.
+    for date in ("88/88/8888", "8/8/88", "8888/88/88", "88/88", "88/88/888"):
+        assert [k for c, k in zip(date, kinds(date), strict=True) if c == "/"] == [
+            "separator"
+        ] * date.count("/")
+    assert kinds("88888/")[-1] == "separator"
+    # Parts no date has (5, 2, 2): both strokes are ones, the field a number.
+    assert kinds("88888/88/88") == ["hand"] * 11
+
+
+def test_punctuation_the_recognizer_rejects_stays_punctuation() -> None:
+    # The closing hyphen of "88/-": the recognizer rejects it, the classifier
+    # calls it a hyphen, and the stroke before it is the slash.
+    glyph = render_glyph("8", _sans(), 60)
+    hyphen = np.full((12, 30), 255, np.uint8)
+    hyphen[3:9, 2:28] = 0
+    crops = [glyph, glyph, _stroke(25, 60), hyphen]
+    boxes = np.array([(0, 0, *glyph.shape[::-1]), (45, 0, *glyph.shape[::-1]), (90, 0, 33, 68)])
+    boxes = np.vstack([boxes, (130, 30, 30, 12)])
+    probs = [[0.9, 0.1, 0, 0]] * 3 + [[0, 0, 1.0, 0]]
+    rejected = np.array([False, False, False, True])
+    marks = classify_marks(
+        crops, boxes, np.zeros(4, int), _fixed(probs, separator="sep:-"), rejected=rejected
+    )
+    assert list(marks.kinds) == ["hand", "hand", "separator", "separator"]
+    # A rejected mark the classifier takes for a digit is not one.
+    probs[3] = [0.9, 0.1, 0, 0]
+    digit = classify_marks(crops, boxes, np.zeros(4, int), _fixed(probs), rejected=rejected)
+    assert digit.kinds[3] == "other"

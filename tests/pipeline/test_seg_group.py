@@ -253,3 +253,18 @@ def test_boxes_of_dilated_ink_come_from_the_ink_itself() -> None:
     ys, xs = np.nonzero(ink)
     got = _boxes_of(n, labels, ys, xs, gap=gap, rows=ink.shape[0])
     np.testing.assert_array_equal(got, stats)
+
+
+def test_the_hyphen_closing_an_amount_joins_it_for_the_classifier_of_marks() -> None:
+    page = _blank()
+    for x in [60, 125, 190]:
+        _zero(page, x, 100)
+    cv2.line(page, (270, 160), (290, 100), 0, 5)  # the slash of "/-" ...
+    cv2.line(page, (315, 130), (340, 130), 0, 5)  # ... and its hyphen, mid-height
+    cv2.line(page, (440, 130), (465, 130), 0, 5)  # a dash far after the field
+    cv2.line(page, (350, 185), (375, 185), 0, 5)  # and one under the line
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    assert len(runs) == 1
+    b = marks.boxes[runs[0]]
+    assert len(b) == 5 and b[-1, 0] >= 310 and b[-1, 2] > 2 * b[-1, 3]

@@ -72,6 +72,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="generated lines for the classifier telling handwritten digits from print, "
         "separators and letters (default 5000; 0: none, every mark is read)",
     )
+    g.add_argument(
+        "--marks-only",
+        action="store_true",
+        help="with --base: retrain only the marks classifier from DATA's digits "
+        "(the recognizer is copied bit for bit)",
+    )
+    g.add_argument(
+        "--marks-test-lines",
+        type=int,
+        default=1000,
+        help="generated held-out lines the marks classifier is measured on, for the card "
+        "(default 1000; 0: not measured)",
+    )
     g.add_argument("--seed", type=int, default=0)
     a = parser.add_argument_group("augmentation (distorted copies of every training digit)")
     a.add_argument("--augment", type=int, default=0, metavar="N", help="copies (default 0)")
@@ -98,6 +111,16 @@ def run(args: argparse.Namespace) -> int:
     """
     from digitd.errors import InputError
 
+    if args.marks_only:
+        if args.base is None:
+            raise InputError("--marks-only needs --base MODEL (the model whose recognizer to keep)")
+        if args.add:
+            raise InputError("--marks-only retrains the marks classifier; it takes no --add")
+        if not args.sources:
+            raise InputError("--marks-only needs DATA: the handwritten digits to draw lines from")
+        if args.marks_lines <= 0:
+            raise InputError("--marks-only needs --marks-lines of at least 1")
+        return _run_marks_only(args)
     if args.base is not None:
         if not args.add:
             raise InputError("--base needs at least one --add DATA (crops folder or sheet)")
@@ -172,13 +195,10 @@ def _run_train(args: argparse.Namespace) -> int:
             progress=bar.update,
         )
     model = result.model
+    marks_card: dict[str, Any] = {"lines": 0}
     if args.marks_lines > 0:
-        from digitd.model.marks_training import train_mark_classifier
-
         originals = crops[: sum(len(s.images) for s in sources)]
-        marks = train_mark_classifier(
-            originals, n_lines=args.marks_lines, seed=args.seed + 2, progress=print
-        )
+        marks, marks_card = _train_marks(originals, args)
         model = replace(model, extras={**model.extras, "marks": marks})
     v = result.validation
     card: dict[str, Any] = {
@@ -213,11 +233,7 @@ def _run_train(args: argparse.Namespace) -> int:
         "reference_count": result.reference_count,
         "validation": _validation_card(v, result.validation_count),
     }
-    card["marks"] = (
-        {"lines": args.marks_lines, "seed": args.seed + 2, "samples": marks["samples"]}
-        if args.marks_lines > 0
-        else {"lines": 0}
-    )
+    card["marks"] = marks_card
     digest = save_model(model, args.out, card)
     if args.test:  # measured on the model as saved (int8 reference)
         card = json.loads(card_path(args.out).read_text(encoding="utf-8"))
@@ -227,6 +243,61 @@ def _run_train(args: argparse.Namespace) -> int:
         f"wrote {args.out} (sha256 {digest[:12]}): held-out accuracy {v.accuracy:.4f}, "
         f"accepted {v.accepted_accuracy:.4f}, flagged {v.review_rate:.2%}"
         + (f"; test accuracy {card['test']['accuracy']:.4f}" if args.test else "")
+    )
+    return 0
+
+
+def _train_marks(digits: list[Any], args: argparse.Namespace) -> tuple[dict[str, Any], dict]:
+    """The marks classifier trained on lines drawn from ``digits``, and its card entry."""
+    from digitd.model.marks_training import evaluate_mark_classifier, train_mark_classifier
+
+    seed = args.seed + 2
+    marks = train_mark_classifier(digits, n_lines=args.marks_lines, seed=seed, progress=print)
+    card: dict[str, Any] = {"lines": args.marks_lines, "seed": seed, "samples": marks["samples"]}
+    if args.marks_test_lines > 0:
+        print(f"measuring the marks classifier on {args.marks_test_lines} held-out lines")
+        # Lines of another seed than any training seed (seed + 2 for the marks).
+        held_out = evaluate_mark_classifier(
+            marks, digits, n_lines=args.marks_test_lines, seed=seed + 1000
+        )
+        card["held_out"] = {"lines": args.marks_test_lines, "seed": seed + 1000, **held_out}
+        print(
+            "  hand kept {hand_kept:.2%}, print found {print_found:.2%}, letters taken as "
+            "hand {letters_as_hand:.2%}, separators recognised {separators_recognised:.2%}".format(
+                **held_out
+            )
+        )
+    return marks, card
+
+
+def _run_marks_only(args: argparse.Namespace) -> int:
+    """Retrain the marks classifier of ``args.base``; copy its recognizer bit for bit."""
+    import time
+
+    import numpy as np
+
+    from digitd.model.format import card_path, load_model, save_with_extras
+
+    t0 = time.perf_counter()
+    base = load_model(args.base)
+    sources = _read_sources(args.sources)
+    digits: list[np.ndarray] = []
+    for s in sources:
+        digits.extend(s.images)
+    marks, marks_card = _train_marks(digits, args)
+    card = json.loads(card_path(args.base).read_text(encoding="utf-8"))
+    for key in ("sha256", "size_bytes", "id", "format_version"):
+        card.pop(key, None)
+    card["date"] = _today()
+    card["marks"] = {
+        **marks_card,
+        "sources": [s.describe() for s in sources],
+        "command": "digitd train " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "",
+    }
+    _model, digest = save_with_extras(args.base, args.out, {"marks": marks}, card)
+    print(
+        f"wrote {args.out} (sha256 {digest[:12]}): marks classifier of {base.id} retrained "
+        f"on {args.marks_lines} lines in {time.perf_counter() - t0:.0f} s"
     )
     return 0
 

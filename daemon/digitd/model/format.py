@@ -30,6 +30,7 @@ __all__ = [
     "load_model",
     "quantize_reference",
     "save_model",
+    "save_with_extras",
 ]
 
 FORMAT_VERSION = 2
@@ -174,6 +175,57 @@ def save_model(model: Model, path: Path, card: dict[str, Any]) -> str:
     }
     card_path(path).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
     return digest
+
+
+def save_with_extras(
+    base: Path, path: Path, extras: dict[str, Any], card: dict[str, Any]
+) -> tuple[Model, str]:
+    """Write a copy of a model file with some extras replaced; the rest stays bit-identical.
+
+    The recognizer's stored arrays (the int8 reference and its scales, the
+    projection, the clusters, the calibration) are copied as stored, not
+    re-quantized, so reading with the new file gives the same digits.
+
+    Parameters
+    ----------
+    base : Path
+        The model file to copy (checked against its card first).
+    path : Path
+        The ``.joblib`` file to write (may be ``base`` itself); the card goes
+        beside it as ``.json``.
+    extras : dict
+        Extras to set by name (``{"marks": ...}``); others are kept.
+    card : dict
+        Provenance for the new card; ``id``, ``format_version``, ``sha256``
+        and ``size_bytes`` are filled in here.
+
+    Returns
+    -------
+    model : Model
+        The new model as loaded from ``path``.
+    sha256 : str
+        Of the new file.
+
+    Raises
+    ------
+    ModelError
+        ``base`` cannot be loaded (see ``load_model``).
+    """
+    load_model(base)  # checks the file against its card and its format
+    payload = joblib.load(Path(base))
+    payload["extras"] = {**dict(payload.get("extras") or {}), **extras}
+    path = Path(path)
+    joblib.dump(payload, path, compress=3)
+    digest = file_sha256(path)
+    full = {
+        **card,
+        "id": str(payload["id"]),
+        "format_version": FORMAT_VERSION,
+        "size_bytes": path.stat().st_size,
+        "sha256": digest,
+    }
+    card_path(path).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+    return load_model(path), digest
 
 
 def load_model(path: Path) -> Model:

@@ -53,6 +53,7 @@ __all__ = [
     "draw_hand_separator",
     "draw_pen_digit",
     "draw_scribble",
+    "evaluate_mark_classifier",
     "generate_mark_samples",
     "layout_handwriting",
     "make_blocky",
@@ -1162,4 +1163,60 @@ def train_mark_classifier(
         "estimator": estimator,
         **extra,
         "samples": {str(k): int(v) for k, v in zip(names, counts, strict=True)},
+    }
+
+
+def evaluate_mark_classifier(
+    classifier: dict[str, Any],
+    hand_digits: Sequence[np.ndarray],
+    *,
+    n_lines: int = 1000,
+    seed: int = 1,
+) -> dict[str, float | int]:
+    """Measure a marks classifier on generated lines it was not trained on.
+
+    The marks go through ``classify_marks`` with its line-level rules, each
+    line one group, as a page's fields would.
+
+    Parameters
+    ----------
+    classifier : dict
+        What ``train_mark_classifier`` returns.
+    hand_digits : (M, h, w) uint8 ndarray or sequence of (h, w) uint8 ndarray
+        Handwritten digits to draw the lines from.
+    n_lines : int
+        Generated lines.
+    seed : int
+        Seed of the lines; use another than the training seed.
+
+    Returns
+    -------
+    figures : dict
+        ``hand_kept`` (handwritten digits called hand), ``print_found``
+        (printed digits called printed), ``letters_as_hand`` (letters,
+        words, signatures and blots called hand), ``separators_recognised``
+        (separators called separator), as fractions, and ``marks`` (count).
+
+    Raises
+    ------
+    ValueError
+        See ``generate_mark_samples``.
+    """
+    from digitd.pipeline.marks import classify_marks
+
+    samples = generate_mark_samples(hand_digits, n_lines=n_lines, seed=seed)
+    kinds = classify_marks(samples.crops, samples.boxes, samples.groups, classifier).kinds
+    labels = samples.labels.astype(str)
+    truth = np.where(np.char.startswith(labels, "sep:"), "separator", labels)
+
+    def share(true: str, called: str) -> float:
+        of = truth == true
+        return round(float((kinds[of] == called).mean()), 5) if of.any() else float("nan")
+
+    return {
+        "marks": len(labels),
+        "hand_kept": share("hand", "hand"),
+        "print_found": share("printed", "printed"),
+        "letters_as_hand": share("other", "hand"),
+        "separators_recognised": share("separator", "separator"),
     }

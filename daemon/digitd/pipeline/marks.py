@@ -32,6 +32,7 @@ opposite a recognised slash, is the other slash.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,8 @@ _CONTEXT_FEATURES = (
     "rel_lean",
 )
 _MAX_SIDE = 80
+# Lone strokes of one field tried as ones in every combination (2**N tries).
+_MAX_LOOSE_SLASHES = 8
 _SHAPE_SIZE = 24
 _SHAPE_CELLS = 3
 _SHAPE_BINS = 8
@@ -156,7 +159,7 @@ class MarkParams:
         digits the recognizer is sure of are kept.
     """
 
-    print_threshold: float = 0.65
+    print_threshold: float = 0.5
     line_weight: float = 0.6
     min_line_marks: int = 3
     line_reach: float = 2.5
@@ -654,6 +657,83 @@ def _slash_inside_date(
                 labels[found[0]] = "sep:/"
 
 
+def _is_date(parts: Sequence[int]) -> bool:
+    """Whether digit counts between slashes make a date (or a part of one).
+
+    Two slashes are strong evidence of ``DD/MM/YYYY``, ``D/M/YY`` or
+    ``YYYY/MM/DD``: parts of one to four digits fit, so that a digit lost
+    or split in segmentation does not undo them. One slash must leave
+    ``DD/MM``, ``MM/YYYY`` or a day before a month and year whose slash was
+    missed (``DD/MMYYYY``).
+    """
+    if len(parts) == 2:
+        a, b = parts
+        return (a in (1, 2) and b in (1, 2, 3, 4, 6)) or (a == 4 and b in (1, 2, 4))
+    if len(parts) == 3:
+        return all(1 <= part <= 4 for part in parts)
+    return False
+
+
+def _fits_date(digit: np.ndarray, slashes: Sequence[int], ones: Sequence[int]) -> bool:
+    """Whether a field's slashes, less those read as ``ones``, split its digits as a date.
+
+    ``digit`` flags the field's digits in order; ``slashes`` are positions
+    in it. A field left without slashes is a plain number, and fits.
+    """
+    cuts = [k for k in slashes if k not in ones]
+    if not cuts:
+        return True
+    counts = digit.astype(np.int64)
+    counts[list(ones)] = 1
+    bounds = [0, *cuts, len(digit)]
+    return _is_date([int(counts[a:b].sum()) for a, b in itertools.pairwise(bounds)])
+
+
+def _slashes_out_of_place(
+    kinds: np.ndarray,
+    labels: np.ndarray,
+    features: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    p_separator: np.ndarray,
+    unread: np.ndarray,
+) -> None:
+    """Read lone strokes taken for slashes where no date or amount has one as ones.
+
+    A slash ends an amount ("1500/-", left to the classifier) or splits a
+    date's day, month and year: a field's other slashes must leave digit
+    parts that make a date. When they do not, the fewest lone strokes whose
+    reading as a one makes the field a date or a plain number are ones (of
+    equally few, those the classifier least believes are separators): a
+    handwritten one can lean like a slash, and only its place tells them
+    apart. Marks the recognizer rejected (``unread``) stay separators.
+    Updates ``kinds`` and ``labels`` in place.
+    """
+    stroke = _is_lone_stroke(features) & ~unread
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & (kinds != "other"))
+        idx = idx[np.argsort(boxes[idx, 0] + boxes[idx, 2] / 2.0, kind="stable")]
+        digit = np.isin(kinds[idx], ("hand", "printed"))
+        # A slash with no digit after it ends an amount ("1500/-", "1500/"):
+        # it is left to the classifier.
+        after = np.cumsum(digit[::-1])[::-1]
+        at = [k for k in range(len(idx)) if labels[idx[k]] == "sep:/" and after[k] > 0]
+        if not at:
+            continue
+        loose = [k for k in at if stroke[idx[k]]][:_MAX_LOOSE_SLASHES]
+
+        if _fits_date(digit, at, ()):
+            continue
+        for size in range(1, len(loose) + 1):
+            options = [c for c in itertools.combinations(loose, size) if _fits_date(digit, at, c)]
+            if options:
+                best = min(options, key=lambda c: sum(p_separator[idx[k]] for k in c))
+                for k in best:
+                    kinds[idx[k]] = "hand"
+                    labels[idx[k]] = "hand"
+                break
+
+
 def classify_marks(
     crops: Sequence[np.ndarray],
     boxes: np.ndarray,
@@ -721,13 +801,17 @@ def classify_marks(
     probs = predict_probabilities(estimator, features)
     classes = [str(c) for c in estimator.classes_]
     p = {k: probs[:, classes.index(k)] if k in classes else np.zeros(n) for k in MARK_KINDS}
-    p_other = np.where(rejected, 1.0, p["other"])
 
     # A mark is a non-digit on strong evidence, its own pooled with its
     # group's: one letter-like digit in a row of digits stays a digit, and a
     # digit-like piece of a word goes with its word.
     best = np.stack([p["hand"], p["printed"], p["separator"]], axis=1)
     kinds = np.asarray(MARK_KINDS[:3])[np.argmax(best, axis=1)].astype("<U9")
+    # The recognizer rejects punctuation too: a rejected mark the classifier
+    # takes for a separator stays one (it is no digit either way).
+    unread = rejected
+    rejected = rejected & (kinds != "separator")
+    p_other = np.where(rejected, 1.0, p["other"])
     context = _context_groups(np.asarray(boxes).reshape(-1, 4), groups, reach=params.line_reach)
     pooled_other = _pool(p_other, context, kinds != "separator", params)
     kinds[(pooled_other > params.other_threshold) | rejected] = "other"
@@ -740,19 +824,21 @@ def classify_marks(
     _slash_before_final_hyphen(kinds, labels, features, boxes, groups)
     _slash_inside_date(kinds, labels, features, boxes, groups)
 
-    own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
-    digit_like = np.isin(kinds, ("hand", "printed"))
-    # Print is a property of a field: pooled over the field alone, so a
-    # printed label does not make the handwriting beside it print.
-    pooled = _pool(own, groups, digit_like, params)
-    kinds[digit_like] = np.where(pooled[digit_like] > params.print_threshold, "printed", "hand")
-
     for g in np.unique(context):
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
     unsure = np.where(rejected, 1.0, 1.0 - np.clip(confidences, 0.0, 1.0))
     _drop_joined_writing(kinds, p_other, unsure, boxes, groups, params)
+    # Only in the fields left: a word's strokes are no ones.
+    _slashes_out_of_place(kinds, labels, features, boxes, groups, p["separator"], unread)
+
+    own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
+    digit_like = np.isin(kinds, ("hand", "printed"))
+    # Print is a property of a field: pooled over the field alone, so a
+    # printed label does not make the handwriting beside it print.
+    pooled = _pool(own, groups, digit_like, params)
+    kinds[digit_like] = np.where(pooled[digit_like] > params.print_threshold, "printed", "hand")
 
     text = np.array(
         [

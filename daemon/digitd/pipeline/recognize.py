@@ -62,7 +62,7 @@ class RecognitionParams:
 
     review_threshold: float = 0.95
     printed: Literal["ignore", "read"] = "ignore"
-    print_threshold: float = 0.65
+    print_threshold: float = 0.5
     max_other_fraction: float = 0.5
 
 

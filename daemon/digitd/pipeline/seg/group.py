@@ -734,6 +734,21 @@ def _take_small_marks(
             & (np.abs(l_bottom - bottom) <= 0.25 * band)
             & (lb[:, 2] <= 1.2 * height)
         )
+        # The hyphen that closes an amount ("1500/-"): a flat stroke right
+        # after the last mark, level with the line's middle. The marks
+        # classifier needs it to read the stroke before it as a slash.
+        last_right = b[-1, 0] + b[-1, 2]
+        l_mid = (l_top + l_bottom) / 2.0
+        inside |= (
+            ~taken
+            & (lb[:, 0] >= b[-1, 0] + 0.5 * b[-1, 2])
+            & (lb[:, 0] <= last_right + 0.6 * height)
+            & (lb[:, 2] >= 1.5 * lb[:, 3])
+            & (lb[:, 2] >= 0.2 * height)
+            & (lb[:, 2] <= 1.2 * height)
+            & (l_mid >= b[-1, 1] + 0.2 * b[-1, 3])
+            & (l_mid <= b[-1, 1] + 0.8 * b[-1, 3])
+        )
         if not inside.any():
             out.append(run)
             continue
