@@ -6,7 +6,13 @@ import cv2
 import numpy as np
 
 from digitd.pipeline.seg.binarize import binarize_page
-from digitd.pipeline.seg.group import Marks, find_marks, group_fields, join_fragments
+from digitd.pipeline.seg.group import (
+    Marks,
+    find_marks,
+    find_wall_stubs,
+    group_fields,
+    join_fragments,
+)
 
 PPM = 300 / 25.4  # pixels per mm at 300 dpi
 GROUPING = {"px_per_mm": PPM, "min_height_mm": 3.0, "max_height_mm": 16.0, "field_gap_mm": 8.0}
@@ -253,3 +259,28 @@ def test_boxes_of_dilated_ink_come_from_the_ink_itself() -> None:
     ys, xs = np.nonzero(ink)
     got = _boxes_of(n, labels, ys, xs, gap=gap, rows=ink.shape[0])
     np.testing.assert_array_equal(got, stats)
+
+
+def test_a_box_wall_left_by_line_removal_is_found_and_a_one_spanning_a_cell_is_not() -> None:
+    # Line removal took the rules of a row of cells but left its left wall: the
+    # rules stop there and run on to the right. A 1 in the second cell spans the
+    # cell from rule to rule, with the rules running past it on both sides.
+    ink = np.zeros((300, 900), np.uint8)
+    horizontal = np.zeros_like(ink)
+    horizontal[100:103, 100:700] = 1
+    horizontal[180:183, 100:700] = 1
+    ink[101:182, 100:104] = 1  # the wall, 80 px tall
+    ink[101:182, 250:256] = 1  # the 1, as tall, in the row
+    cv2.ellipse(ink, (190, 140), (20, 30), 0, 0, 360, 1, 5)  # a 0 in the first cell
+    marks = find_marks(
+        ink,
+        px_per_mm=PPM,
+        speck_mm=0.8,
+        min_height_mm=3.0,
+        max_height_mm=16.0,
+        max_aspect=3.5,
+        merge_gap_mm=1.2,
+    )
+    walls = find_wall_stubs(marks, horizontal, px_per_mm=PPM, min_height_mm=3.0)
+    assert len(marks.boxes) == 3
+    assert marks.boxes[walls, 0].tolist() == [100]

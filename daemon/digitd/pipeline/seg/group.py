@@ -9,7 +9,7 @@ import numpy as np
 
 from digitd.pipeline.seg.components import label_extents, label_points
 
-__all__ = ["Marks", "find_marks", "group_fields", "join_fragments"]
+__all__ = ["Marks", "find_marks", "find_wall_stubs", "group_fields", "join_fragments"]
 
 # Pages with more marks than this (photographs, noise) skip the pairwise joins,
 # whose memory grows with the square of the count.
@@ -31,6 +31,9 @@ _LONE_MAX_ASPECT = 2.0
 # A mark under the digit height limit standing in a field's line, at least this
 # share of its neighbours' height, is a digit written small (a short 0).
 _SMALL_DIGIT_SHARE = 0.55
+# A box's end wall left by line removal is a straight stroke at most this share of
+# its height wide (a pen stroke, or a printed rule a little slanted).
+_WALL_MAX_ASPECT = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +343,70 @@ def find_marks(
         print_row=print_row,
         clutter=clutter,
     )
+
+
+def find_wall_stubs(
+    marks: Marks, horizontal: np.ndarray, *, px_per_mm: float, min_height_mm: float
+) -> np.ndarray:
+    """Marks that are the end wall of a printed box that line removal left.
+
+    A box's outer wall joins its top and bottom rules at their ends: both rules
+    stop at it, on the same side, and run on from it on the other side. A
+    digit standing in a box, even one spanning the box from rule to rule,
+    has the rules running past it on both sides. So a tall thin stroke whose
+    top and bottom both meet a removed horizontal line that ends there is a
+    wall, whatever its thickness (a bold printed frame, a box drawn with a
+    pen).
+
+    Parameters
+    ----------
+    marks : Marks
+    horizontal : (H, W) uint8 ndarray
+        1 on the removed pixels of horizontal lines (`remove_form_lines`).
+    px_per_mm : float
+    min_height_mm : float
+        Digit height limit; walls are at least this tall.
+
+    Returns
+    -------
+    walls : (G,) bool ndarray
+    """
+    boxes = marks.boxes
+    walls = np.zeros(len(boxes), bool)
+    if len(boxes) == 0:
+        return walls
+    rows, cols = horizontal.shape
+    reach = max(2, round(0.5 * px_per_mm))
+    run = max(3, round(2.0 * px_per_mm))
+    candidates = np.flatnonzero(
+        (boxes[:, 3] >= min_height_mm * px_per_mm)
+        & (boxes[:, 2] <= _WALL_MAX_ASPECT * boxes[:, 3])
+        & ~marks.is_print_row()
+    )
+
+    def sides(x0: int, x1: int, y: int) -> tuple[bool, bool, bool]:
+        """Line pixels at the end (x0..x1), and running on to the left, to the right."""
+        band = horizontal[max(0, y - reach) : min(rows, y + reach + 1)]
+        if band.size == 0:
+            return False, False, False
+        at = bool(band[:, max(0, x0 - reach) : min(cols, x1 + reach)].any())
+        left = band[:, max(0, x0 - reach - run) : max(0, x0 - reach)]
+        right = band[:, min(cols, x1 + reach) : min(cols, x1 + reach + run)]
+        # Running on: ink in most of the columns next to the end.
+        on_left = left.shape[1] > 0 and left.any(axis=0).mean() > 0.6
+        on_right = right.shape[1] > 0 and right.any(axis=0).mean() > 0.6
+        return at, bool(on_left), bool(on_right)
+
+    for g in candidates:
+        x, y, w, h = (int(v) for v in boxes[g])
+        top = sides(x, x + w, y)
+        bottom = sides(x, x + w, y + h - 1)
+        if not (top[0] and bottom[0]):
+            continue
+        # One-sided at both ends, on the same side: the box's corner.
+        if (top[1] != top[2]) and top[1:] == bottom[1:]:
+            walls[g] = True
+    return walls
 
 
 def _merge(marks: Marks, owner: np.ndarray) -> Marks:
