@@ -284,3 +284,41 @@ def test_a_box_wall_left_by_line_removal_is_found_and_a_one_spanning_a_cell_is_n
     walls = find_wall_stubs(marks, horizontal, px_per_mm=PPM, min_height_mm=3.0)
     assert len(marks.boxes) == 3
     assert marks.boxes[walls, 0].tolist() == [100]
+
+
+def _find(ink: np.ndarray) -> Marks:
+    return find_marks(
+        ink,
+        px_per_mm=PPM,
+        speck_mm=0.8,
+        min_height_mm=3.0,
+        max_height_mm=16.0,
+        max_aspect=3.5,
+        merge_gap_mm=1.2,
+    )
+
+
+def test_a_leaning_one_whose_foot_passes_under_a_zero_stays_its_own_mark() -> None:
+    # The 1's foot comes within the bridge's reach below the 0's lower right,
+    # in the same columns, without touching it: two digits side by side.
+    ink = np.zeros((300, 400), np.uint8)
+    cv2.ellipse(ink, (150, 135), (20, 30), 0, 0, 360, 1, 5)
+    cv2.line(ink, (191, 100), (171, 176), 1, 5)
+    labels = cv2.connectedComponents(ink)[1]
+    assert cv2.connectedComponents(ink)[0] == 3
+    marks = _find(ink)
+    assert len(marks.boxes) == 2
+    assert sorted(int(marks.mask_of(g).sum()) for g in range(2)) == sorted(
+        int((labels == k).sum()) for k in (1, 2)
+    )
+
+
+def test_the_floating_bar_of_a_five_still_joins_it() -> None:
+    ink = np.zeros((300, 400), np.uint8)
+    cv2.line(ink, (150, 100), (185, 100), 1, 5)
+    cv2.ellipse(ink, (160, 150), (22, 25), 0, -150, 150, 1, 5)
+    cv2.line(ink, (145, 110), (140, 135), 1, 5)
+    assert cv2.connectedComponents(ink)[0] == 3
+    marks = _find(ink)
+    assert len(marks.boxes) == 1
+    assert marks.mask_of(0).sum() == ink.sum()

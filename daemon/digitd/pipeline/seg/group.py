@@ -31,6 +31,14 @@ _LONE_MAX_ASPECT = 2.0
 # A mark under the digit height limit standing in a field's line, at least this
 # share of its neighbours' height, is a digit written small (a short 0).
 _SMALL_DIGIT_SHARE = 0.55
+# Two digit-tall pieces the bridge joined side by side are parted as two digits
+# when the shorter is at least this share of the taller and their tops and
+# bottoms are level within the rest.
+_PAIR_HEIGHT_SHARE = 0.75
+# ... and each at least this many times the digit height limit (4 mm for 3 mm):
+# taller than body print, whose letters the bridge also joins (the l and i of a
+# bold title).
+_PAIR_MIN_HEIGHT = 1.33
 # A box's end wall left by line removal is a straight stroke at most this share of
 # its height wide (a pen stroke, or a printed rule a little slanted).
 _WALL_MAX_ASPECT = 0.3
@@ -255,6 +263,133 @@ def _print_rows(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndar
     return np.concatenate([ids[row], others[on_line]])
 
 
+def _unbridge_side_by_side(
+    labels: np.ndarray,
+    boxes: np.ndarray,
+    n: int,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    owner: np.ndarray,
+    ink_stats: np.ndarray,
+    *,
+    min_h: float,
+) -> tuple[int, np.ndarray]:
+    """Part again the digit-tall pieces that the vertical bridge joined side by side.
+
+    The bridge joins pieces above or below each other (the floating bar of
+    a 5, a digit's foot cut off by an underline). Two neighbouring digits
+    whose strokes come within the bridge's reach where their columns meet
+    (the foot of a leaning 1 under the tail of a 3) are joined by it too;
+    two pieces each as tall as a digit, standing level with each other and
+    sharing few columns, are two digits. Such a group is parted in two (the
+    tall pieces above one another stay together), and every smaller piece
+    goes with the nearer tall one. A group of three or more tall pieces side
+    by side is joined-up writing (the letters of a word) and stays whole, and
+    so do pieces unlike in height or level (a word's capitals, ascenders and
+    descenders). ``labels`` is updated in place on the ink; parted marks get
+    new labels from ``n`` up.
+
+    Parameters
+    ----------
+    labels : (H, W) int32 ndarray
+        Labels of the bridged ink, 1 to n - 1.
+    boxes : (n - 1, 4) int64 ndarray
+        Box of each label.
+    n : int
+    ys, xs, owner : (P,) int ndarray
+        Bridged ink pixels and the ink component each belongs to.
+    ink_stats : (m, 5) int64 ndarray
+        Boxes and areas of the ink components.
+    min_h : float
+        Digit height limit in pixels.
+
+    Returns
+    -------
+    n : int
+        Labels now in use, background included.
+    boxes : (n - 1, 4) int64 ndarray
+    """
+    if len(ys) == 0:
+        return n, boxes
+    # The bridged group of each ink component (all its pixels share one).
+    group_of = np.zeros(len(ink_stats), np.int64)
+    group_of[owner] = labels[ys, xs]
+    comp = np.flatnonzero(group_of)
+    grp = group_of[comp]
+    tall = ink_stats[comp, 3] >= _PAIR_MIN_HEIGHT * min_h
+    counts = np.bincount(grp[tall], minlength=n)
+    crowded = np.flatnonzero(counts >= 2)
+    if len(crowded) == 0:
+        return n, boxes
+    new_boxes: list[np.ndarray] = []
+    pixel_comp: dict[int, int] = {}
+    for g in crowded:
+        parts = comp[grp == g]
+        b = ink_stats[parts, :4].astype(np.int64)
+        is_tall = b[:, 3] >= _PAIR_MIN_HEIGHT * min_h
+        t = np.flatnonzero(is_tall)
+        tb = b[t]
+        level = np.minimum(tb[:, 1] + tb[:, 3], tb[:, 1, None] + tb[:, 3, None]) - np.maximum(
+            tb[:, 1], tb[:, 1, None]
+        )
+        shared = np.minimum(tb[:, 0] + tb[:, 2], tb[:, 0, None] + tb[:, 2, None]) - np.maximum(
+            tb[:, 0], tb[:, 0, None]
+        )
+        top, bottom = tb[:, 1], tb[:, 1] + tb[:, 3]
+        taller = np.maximum(tb[:, 3], tb[:, 3, None])
+        # Level and alike in height, as the digits of one field are (a word's
+        # letters rise and fall: capitals, ascenders, descenders).
+        alike = (
+            (np.minimum(tb[:, 3], tb[:, 3, None]) >= _PAIR_HEIGHT_SHARE * taller)
+            & (np.abs(top - top[:, None]) <= (1 - _PAIR_HEIGHT_SHARE) * taller)
+            & (np.abs(bottom - bottom[:, None]) <= (1 - _PAIR_HEIGHT_SHARE) * taller)
+        )
+        beside = (
+            (level > 0.5 * np.minimum(tb[:, 3], tb[:, 3, None]))
+            & (shared <= 0.5 * np.minimum(tb[:, 2], tb[:, 2, None]))
+            & alike
+        )
+        cluster = np.arange(len(t))
+        for i in range(len(t)):
+            for j in range(i + 1, len(t)):
+                if not beside[i, j]:
+                    cluster[cluster == cluster[j]] = cluster[i]
+        # Two digits whose strokes meet; three or more tall pieces in one
+        # bridged group are joined-up writing, left whole.
+        if len(np.unique(cluster)) != 2:
+            continue
+        # Smaller pieces go with the nearest tall piece.
+        owner_of = np.empty(len(parts), np.int64)
+        owner_of[t] = cluster
+        for k in np.flatnonzero(~is_tall):
+            dx = np.maximum(
+                0, np.maximum(tb[:, 0] - (b[k, 0] + b[k, 2]), b[k, 0] - (tb[:, 0] + tb[:, 2]))
+            )
+            dy = np.maximum(
+                0, np.maximum(tb[:, 1] - (b[k, 1] + b[k, 3]), b[k, 1] - (tb[:, 1] + tb[:, 3]))
+            )
+            owner_of[k] = cluster[int(np.argmin(dx + dy))]
+        for c in np.unique(owner_of):
+            cb = b[owner_of == c]
+            x0, y0 = cb[:, 0].min(), cb[:, 1].min()
+            box = np.array(
+                [x0, y0, (cb[:, 0] + cb[:, 2]).max() - x0, (cb[:, 1] + cb[:, 3]).max() - y0]
+            )
+            if c == owner_of[t[0]]:
+                boxes[g - 1] = box
+                continue
+            for part in parts[owner_of == c]:
+                pixel_comp[int(part)] = n + len(new_boxes)
+            new_boxes.append(box)
+    if not new_boxes:
+        return n, boxes
+    move = np.zeros(len(ink_stats), np.int64)
+    move[list(pixel_comp)] = list(pixel_comp.values())
+    at = move[owner] > 0
+    labels[ys[at], xs[at]] = move[owner[at]]
+    return n + len(new_boxes), np.concatenate([boxes, np.array(new_boxes, np.int64)])
+
+
 def find_marks(
     ink: np.ndarray,
     *,
@@ -324,6 +459,9 @@ def find_marks(
     boxes[:, 1] += gap
     boxes[:, 3] -= 2 * gap
     boxes[:, 2:] = np.maximum(boxes[:, 2:], 1)
+    n, boxes = _unbridge_side_by_side(
+        labels, boxes, n, ys[on], xs[on], owner[on], ink_stats, min_h=min_height_mm * px_per_mm
+    )
     if len(printed) == 0:
         members = tuple((i + 1,) for i in range(len(boxes)))
         return Marks(labels=labels, ink=kept, boxes=boxes, members=members, clutter=clutter)
