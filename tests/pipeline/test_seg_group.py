@@ -6,7 +6,13 @@ import cv2
 import numpy as np
 
 from digitd.pipeline.seg.binarize import binarize_page
-from digitd.pipeline.seg.group import Marks, find_marks, group_fields, join_fragments
+from digitd.pipeline.seg.group import (
+    Marks,
+    find_marks,
+    find_wall_stubs,
+    group_fields,
+    join_fragments,
+)
 
 PPM = 300 / 25.4  # pixels per mm at 300 dpi
 GROUPING = {"px_per_mm": PPM, "min_height_mm": 3.0, "max_height_mm": 16.0, "field_gap_mm": 8.0}
@@ -268,3 +274,66 @@ def test_the_hyphen_closing_an_amount_joins_it_for_the_classifier_of_marks() -> 
     assert len(runs) == 1
     b = marks.boxes[runs[0]]
     assert len(b) == 5 and b[-1, 0] >= 310 and b[-1, 2] > 2 * b[-1, 3]
+
+
+def test_a_box_wall_left_by_line_removal_is_found_and_a_one_spanning_a_cell_is_not() -> None:
+    # Line removal took the rules of a row of cells but left its left wall: the
+    # rules stop there and run on to the right. A 1 in the second cell spans the
+    # cell from rule to rule, with the rules running past it on both sides.
+    ink = np.zeros((300, 900), np.uint8)
+    horizontal = np.zeros_like(ink)
+    horizontal[100:103, 100:700] = 1
+    horizontal[180:183, 100:700] = 1
+    ink[101:182, 100:104] = 1  # the wall, 80 px tall
+    ink[101:182, 250:256] = 1  # the 1, as tall, in the row
+    cv2.ellipse(ink, (190, 140), (20, 30), 0, 0, 360, 1, 5)  # a 0 in the first cell
+    marks = find_marks(
+        ink,
+        px_per_mm=PPM,
+        speck_mm=0.8,
+        min_height_mm=3.0,
+        max_height_mm=16.0,
+        max_aspect=3.5,
+        merge_gap_mm=1.2,
+    )
+    walls = find_wall_stubs(marks, horizontal, px_per_mm=PPM, min_height_mm=3.0)
+    assert len(marks.boxes) == 3
+    assert marks.boxes[walls, 0].tolist() == [100]
+
+
+def _find(ink: np.ndarray) -> Marks:
+    return find_marks(
+        ink,
+        px_per_mm=PPM,
+        speck_mm=0.8,
+        min_height_mm=3.0,
+        max_height_mm=16.0,
+        max_aspect=3.5,
+        merge_gap_mm=1.2,
+    )
+
+
+def test_a_leaning_one_whose_foot_passes_under_a_zero_stays_its_own_mark() -> None:
+    # The 1's foot comes within the bridge's reach below the 0's lower right,
+    # in the same columns, without touching it: two digits side by side.
+    ink = np.zeros((300, 400), np.uint8)
+    cv2.ellipse(ink, (150, 135), (20, 30), 0, 0, 360, 1, 5)
+    cv2.line(ink, (191, 100), (171, 176), 1, 5)
+    labels = cv2.connectedComponents(ink)[1]
+    assert cv2.connectedComponents(ink)[0] == 3
+    marks = _find(ink)
+    assert len(marks.boxes) == 2
+    assert sorted(int(marks.mask_of(g).sum()) for g in range(2)) == sorted(
+        int((labels == k).sum()) for k in (1, 2)
+    )
+
+
+def test_the_floating_bar_of_a_five_still_joins_it() -> None:
+    ink = np.zeros((300, 400), np.uint8)
+    cv2.line(ink, (150, 100), (185, 100), 1, 5)
+    cv2.ellipse(ink, (160, 150), (22, 25), 0, -150, 150, 1, 5)
+    cv2.line(ink, (145, 110), (140, 135), 1, 5)
+    assert cv2.connectedComponents(ink)[0] == 3
+    marks = _find(ink)
+    assert len(marks.boxes) == 1
+    assert marks.mask_of(0).sum() == ink.sum()

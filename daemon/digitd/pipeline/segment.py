@@ -34,7 +34,13 @@ from digitd.pipeline.seg.deskew import (
     map_box_back,
     rotate_ink,
 )
-from digitd.pipeline.seg.group import Marks, find_marks, group_fields, join_fragments
+from digitd.pipeline.seg.group import (
+    Marks,
+    find_marks,
+    find_wall_stubs,
+    group_fields,
+    join_fragments,
+)
 from digitd.pipeline.seg.lines import remove_form_lines
 from digitd.pipeline.seg.merge import Piece, merge_fields
 from digitd.pipeline.seg.scale import MM_PER_INCH, estimate_scale
@@ -292,20 +298,24 @@ def segment_page(
         "min_height_mm": params.min_digit_height_mm,
         "max_height_mm": params.max_digit_height_mm,
     }
+    # Box walls that line removal left are neither digits nor part of a field.
+    walls = find_wall_stubs(marks, lines, px_per_mm=ppm, min_height_mm=params.min_digit_height_mm)
     named: list[tuple[str, list[int]]] = []
     if template is None:
+        kept = np.flatnonzero(~walls)
         runs = group_fields(
-            marks.boxes,
+            marks.boxes[kept],
             field_gap_mm=params.field_gap_mm,
-            printed=marks.print_row,
+            printed=None if marks.print_row is None else marks.print_row[kept],
             clutter=marks.clutter,
             **grouping,
         )
-        named = [(f"line-{i + 1}", run) for i, run in enumerate(runs)]
+        named = [(f"line-{i + 1}", [int(kept[j]) for j in run]) for i, run in enumerate(runs)]
     else:
         for zone in template.zones:
             rect = zone_rect(zone, shape=shape, px_per_mm=page_ppm)
             inside = _zone_members(marks, rect, rotation, scale)
+            inside = inside[~walls[inside]]
             printed = None if marks.print_row is None else marks.print_row[inside]
             runs = group_fields(
                 marks.boxes[inside],

@@ -9,7 +9,7 @@ import numpy as np
 
 from digitd.pipeline.seg.components import label_extents, label_points
 
-__all__ = ["Marks", "find_marks", "group_fields", "join_fragments"]
+__all__ = ["Marks", "find_marks", "find_wall_stubs", "group_fields", "join_fragments"]
 
 # Pages with more marks than this (photographs, noise) skip the pairwise joins,
 # whose memory grows with the square of the count.
@@ -31,6 +31,17 @@ _LONE_MAX_ASPECT = 2.0
 # A mark under the digit height limit standing in a field's line, at least this
 # share of its neighbours' height, is a digit written small (a short 0).
 _SMALL_DIGIT_SHARE = 0.55
+# Two digit-tall pieces the bridge joined side by side are parted as two digits
+# when the shorter is at least this share of the taller and their tops and
+# bottoms are level within the rest.
+_PAIR_HEIGHT_SHARE = 0.75
+# ... and each at least this many times the digit height limit (4 mm for 3 mm):
+# taller than body print, whose letters the bridge also joins (the l and i of a
+# bold title).
+_PAIR_MIN_HEIGHT = 1.33
+# A box's end wall left by line removal is a straight stroke at most this share of
+# its height wide (a pen stroke, or a printed rule a little slanted).
+_WALL_MAX_ASPECT = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +263,133 @@ def _print_rows(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndar
     return np.concatenate([ids[row], others[on_line]])
 
 
+def _unbridge_side_by_side(
+    labels: np.ndarray,
+    boxes: np.ndarray,
+    n: int,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    owner: np.ndarray,
+    ink_stats: np.ndarray,
+    *,
+    min_h: float,
+) -> tuple[int, np.ndarray]:
+    """Part again the digit-tall pieces that the vertical bridge joined side by side.
+
+    The bridge joins pieces above or below each other (the floating bar of
+    a 5, a digit's foot cut off by an underline). Two neighbouring digits
+    whose strokes come within the bridge's reach where their columns meet
+    (the foot of a leaning 1 under the tail of a 3) are joined by it too;
+    two pieces each as tall as a digit, standing level with each other and
+    sharing few columns, are two digits. Such a group is parted in two (the
+    tall pieces above one another stay together), and every smaller piece
+    goes with the nearer tall one. A group of three or more tall pieces side
+    by side is joined-up writing (the letters of a word) and stays whole, and
+    so do pieces unlike in height or level (a word's capitals, ascenders and
+    descenders). ``labels`` is updated in place on the ink; parted marks get
+    new labels from ``n`` up.
+
+    Parameters
+    ----------
+    labels : (H, W) int32 ndarray
+        Labels of the bridged ink, 1 to n - 1.
+    boxes : (n - 1, 4) int64 ndarray
+        Box of each label.
+    n : int
+    ys, xs, owner : (P,) int ndarray
+        Bridged ink pixels and the ink component each belongs to.
+    ink_stats : (m, 5) int64 ndarray
+        Boxes and areas of the ink components.
+    min_h : float
+        Digit height limit in pixels.
+
+    Returns
+    -------
+    n : int
+        Labels now in use, background included.
+    boxes : (n - 1, 4) int64 ndarray
+    """
+    if len(ys) == 0:
+        return n, boxes
+    # The bridged group of each ink component (all its pixels share one).
+    group_of = np.zeros(len(ink_stats), np.int64)
+    group_of[owner] = labels[ys, xs]
+    comp = np.flatnonzero(group_of)
+    grp = group_of[comp]
+    tall = ink_stats[comp, 3] >= _PAIR_MIN_HEIGHT * min_h
+    counts = np.bincount(grp[tall], minlength=n)
+    crowded = np.flatnonzero(counts >= 2)
+    if len(crowded) == 0:
+        return n, boxes
+    new_boxes: list[np.ndarray] = []
+    pixel_comp: dict[int, int] = {}
+    for g in crowded:
+        parts = comp[grp == g]
+        b = ink_stats[parts, :4].astype(np.int64)
+        is_tall = b[:, 3] >= _PAIR_MIN_HEIGHT * min_h
+        t = np.flatnonzero(is_tall)
+        tb = b[t]
+        level = np.minimum(tb[:, 1] + tb[:, 3], tb[:, 1, None] + tb[:, 3, None]) - np.maximum(
+            tb[:, 1], tb[:, 1, None]
+        )
+        shared = np.minimum(tb[:, 0] + tb[:, 2], tb[:, 0, None] + tb[:, 2, None]) - np.maximum(
+            tb[:, 0], tb[:, 0, None]
+        )
+        top, bottom = tb[:, 1], tb[:, 1] + tb[:, 3]
+        taller = np.maximum(tb[:, 3], tb[:, 3, None])
+        # Level and alike in height, as the digits of one field are (a word's
+        # letters rise and fall: capitals, ascenders, descenders).
+        alike = (
+            (np.minimum(tb[:, 3], tb[:, 3, None]) >= _PAIR_HEIGHT_SHARE * taller)
+            & (np.abs(top - top[:, None]) <= (1 - _PAIR_HEIGHT_SHARE) * taller)
+            & (np.abs(bottom - bottom[:, None]) <= (1 - _PAIR_HEIGHT_SHARE) * taller)
+        )
+        beside = (
+            (level > 0.5 * np.minimum(tb[:, 3], tb[:, 3, None]))
+            & (shared <= 0.5 * np.minimum(tb[:, 2], tb[:, 2, None]))
+            & alike
+        )
+        cluster = np.arange(len(t))
+        for i in range(len(t)):
+            for j in range(i + 1, len(t)):
+                if not beside[i, j]:
+                    cluster[cluster == cluster[j]] = cluster[i]
+        # Two digits whose strokes meet; three or more tall pieces in one
+        # bridged group are joined-up writing, left whole.
+        if len(np.unique(cluster)) != 2:
+            continue
+        # Smaller pieces go with the nearest tall piece.
+        owner_of = np.empty(len(parts), np.int64)
+        owner_of[t] = cluster
+        for k in np.flatnonzero(~is_tall):
+            dx = np.maximum(
+                0, np.maximum(tb[:, 0] - (b[k, 0] + b[k, 2]), b[k, 0] - (tb[:, 0] + tb[:, 2]))
+            )
+            dy = np.maximum(
+                0, np.maximum(tb[:, 1] - (b[k, 1] + b[k, 3]), b[k, 1] - (tb[:, 1] + tb[:, 3]))
+            )
+            owner_of[k] = cluster[int(np.argmin(dx + dy))]
+        for c in np.unique(owner_of):
+            cb = b[owner_of == c]
+            x0, y0 = cb[:, 0].min(), cb[:, 1].min()
+            box = np.array(
+                [x0, y0, (cb[:, 0] + cb[:, 2]).max() - x0, (cb[:, 1] + cb[:, 3]).max() - y0]
+            )
+            if c == owner_of[t[0]]:
+                boxes[g - 1] = box
+                continue
+            for part in parts[owner_of == c]:
+                pixel_comp[int(part)] = n + len(new_boxes)
+            new_boxes.append(box)
+    if not new_boxes:
+        return n, boxes
+    move = np.zeros(len(ink_stats), np.int64)
+    move[list(pixel_comp)] = list(pixel_comp.values())
+    at = move[owner] > 0
+    labels[ys[at], xs[at]] = move[owner[at]]
+    return n + len(new_boxes), np.concatenate([boxes, np.array(new_boxes, np.int64)])
+
+
 def find_marks(
     ink: np.ndarray,
     *,
@@ -321,6 +459,9 @@ def find_marks(
     boxes[:, 1] += gap
     boxes[:, 3] -= 2 * gap
     boxes[:, 2:] = np.maximum(boxes[:, 2:], 1)
+    n, boxes = _unbridge_side_by_side(
+        labels, boxes, n, ys[on], xs[on], owner[on], ink_stats, min_h=min_height_mm * px_per_mm
+    )
     if len(printed) == 0:
         members = tuple((i + 1,) for i in range(len(boxes)))
         return Marks(labels=labels, ink=kept, boxes=boxes, members=members, clutter=clutter)
@@ -340,6 +481,70 @@ def find_marks(
         print_row=print_row,
         clutter=clutter,
     )
+
+
+def find_wall_stubs(
+    marks: Marks, horizontal: np.ndarray, *, px_per_mm: float, min_height_mm: float
+) -> np.ndarray:
+    """Marks that are the end wall of a printed box that line removal left.
+
+    A box's outer wall joins its top and bottom rules at their ends: both rules
+    stop at it, on the same side, and run on from it on the other side. A
+    digit standing in a box, even one spanning the box from rule to rule,
+    has the rules running past it on both sides. So a tall thin stroke whose
+    top and bottom both meet a removed horizontal line that ends there is a
+    wall, whatever its thickness (a bold printed frame, a box drawn with a
+    pen).
+
+    Parameters
+    ----------
+    marks : Marks
+    horizontal : (H, W) uint8 ndarray
+        1 on the removed pixels of horizontal lines (`remove_form_lines`).
+    px_per_mm : float
+    min_height_mm : float
+        Digit height limit; walls are at least this tall.
+
+    Returns
+    -------
+    walls : (G,) bool ndarray
+    """
+    boxes = marks.boxes
+    walls = np.zeros(len(boxes), bool)
+    if len(boxes) == 0:
+        return walls
+    rows, cols = horizontal.shape
+    reach = max(2, round(0.5 * px_per_mm))
+    run = max(3, round(2.0 * px_per_mm))
+    candidates = np.flatnonzero(
+        (boxes[:, 3] >= min_height_mm * px_per_mm)
+        & (boxes[:, 2] <= _WALL_MAX_ASPECT * boxes[:, 3])
+        & ~marks.is_print_row()
+    )
+
+    def sides(x0: int, x1: int, y: int) -> tuple[bool, bool, bool]:
+        """Line pixels at the end (x0..x1), and running on to the left, to the right."""
+        band = horizontal[max(0, y - reach) : min(rows, y + reach + 1)]
+        if band.size == 0:
+            return False, False, False
+        at = bool(band[:, max(0, x0 - reach) : min(cols, x1 + reach)].any())
+        left = band[:, max(0, x0 - reach - run) : max(0, x0 - reach)]
+        right = band[:, min(cols, x1 + reach) : min(cols, x1 + reach + run)]
+        # Running on: ink in most of the columns next to the end.
+        on_left = left.shape[1] > 0 and left.any(axis=0).mean() > 0.6
+        on_right = right.shape[1] > 0 and right.any(axis=0).mean() > 0.6
+        return at, bool(on_left), bool(on_right)
+
+    for g in candidates:
+        x, y, w, h = (int(v) for v in boxes[g])
+        top = sides(x, x + w, y)
+        bottom = sides(x, x + w, y + h - 1)
+        if not (top[0] and bottom[0]):
+            continue
+        # One-sided at both ends, on the same side: the box's corner.
+        if (top[1] != top[2]) and top[1:] == bottom[1:]:
+            walls[g] = True
+    return walls
 
 
 def _merge(marks: Marks, owner: np.ndarray) -> Marks:
