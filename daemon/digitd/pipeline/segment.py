@@ -170,6 +170,7 @@ def _digit_crops(
     line_reach: int,
     max_gap: float,
     split_ratio: float,
+    overlap_ratio: float,
     score_crops: CropScorer | None,
     rotation: Rotation,
     scale: float,
@@ -187,6 +188,7 @@ def _digit_crops(
         digit_heights=[sizes[k][0] for k in owners],
         digit_widths=[sizes[k][1] for k in owners],
         split_ratio=split_ratio,
+        overlap_ratio=overlap_ratio,
         score_crops=score_crops,
     )
     per_field: list[list[Piece]] = [[] for _ in named]
@@ -334,6 +336,7 @@ def segment_page(
         line_reach=max(2, round(0.4 * ppm)),
         max_gap=params.merge_gap_mm * ppm / 2.0,
         split_ratio=params.split_ratio,
+        overlap_ratio=params.overlap_ratio,
         score_crops=score_crops,
         rotation=rotation,
         scale=scale,

@@ -37,10 +37,6 @@ _FLOOR = 1e-3
 _MIN_ASPECT = 0.85
 # Pieces shorter than this share of the digit height are flags and arms, not digits.
 _MIN_PIECE_HEIGHT = 0.6
-# Two digits that overlap (the second begun under the first's arm) can be as
-# narrow as this many digit widths; a mark between this and ``split_ratio`` is
-# tried only when the recognizer reads it as one digit below ``_CONFIDENT``.
-_OVERLAP_RATIO = 1.1
 # Both pieces read at least this surely (their product) while the whole reads
 # below ``_CONFIDENT``: two digits, however narrow the pair.
 _SURE_PAIR = 0.7
@@ -173,6 +169,7 @@ def _plan(
     digit_height: float,
     digit_width: float,
     split_ratio: float,
+    overlap_ratio: float,
     blind: bool,
     depth: int,
 ) -> _Plan | Box | None:
@@ -186,11 +183,7 @@ def _plan(
     ratio = width / expected
     forced = ratio > _FORCE_RATIO
     probe = ratio <= split_ratio
-    if (
-        depth <= 0
-        or ratio <= min(split_ratio, _OVERLAP_RATIO)
-        or width < _MIN_ASPECT * digit_height
-    ):
+    if depth <= 0 or ratio <= min(split_ratio, overlap_ratio) or width < _MIN_ASPECT * digit_height:
         return whole
     if blind and (probe or not forced):
         return whole
@@ -305,6 +298,7 @@ def split_marks(
     digit_widths: Sequence[float],
     split_ratio: float,
     score_crops: Scorer | None,
+    overlap_ratio: float | None = None,
     depth: int = 3,
 ) -> list[list[MarkPiece]]:
     """Cut each mark into single digits where it is too wide for one.
@@ -318,8 +312,9 @@ def split_marks(
     a wide 2 or 0 read well as one digit stays whole, and two pieces read
     surely where the whole reads unsure are cut however narrow the pair. A
     mark more than twice as wide as one digit is cut at its best candidate
-    regardless. A mark between 1.1 digit widths and ``split_ratio`` (two
-    digits overlapping) is tried only when the whole reads unsure. The
+    regardless. A mark between ``overlap_ratio`` digit widths and
+    ``split_ratio`` (two digits overlapping) is tried only when the whole
+    reads unsure. The
     candidates of all marks are read in one recognizer call per round (two
     when narrow marks read unsure are tried).
 
@@ -335,6 +330,11 @@ def split_marks(
     score_crops : callable or None
         Recognizer confidence of crops (ink 0 on 255); None cuts only the
         marks more than twice a digit's width, at the cut nearest the middle.
+    overlap_ratio : float, optional
+        Marks between this many expected digit widths and ``split_ratio``
+        are tried when the recognizer is unsure of them as one digit. None
+        (the default) is ``split_ratio``: no such probe, because it also
+        cuts joined letters of handwritten words into digit-like pieces.
     depth : int
         Most rounds of cutting (a mark of four touching digits needs two).
 
@@ -367,6 +367,7 @@ def split_marks(
                 digit_height=float(digit_heights[i]),
                 digit_width=float(digit_widths[i]),
                 split_ratio=split_ratio,
+                overlap_ratio=split_ratio if overlap_ratio is None else overlap_ratio,
                 blind=score_crops is None,
                 depth=d,
             )
@@ -415,6 +416,7 @@ def split_touching(
     digit_width: float,
     split_ratio: float,
     score_crops: Scorer | None,
+    overlap_ratio: float | None = None,
     depth: int = 3,
 ) -> list[Box]:
     """Cut one mark into single digits where it is too wide for one.
@@ -433,6 +435,8 @@ def split_touching(
         Marks wider than this many expected digit widths are tried for a cut.
     score_crops : callable or None
         Recognizer confidence of crops (ink 0 on 255).
+    overlap_ratio : float, optional
+        Narrower marks tried when unsure of the whole; see ``split_marks``.
     depth : int
         Most rounds of cutting.
 
@@ -447,6 +451,7 @@ def split_touching(
         digit_widths=[digit_width],
         split_ratio=split_ratio,
         score_crops=score_crops,
+        overlap_ratio=overlap_ratio,
         depth=depth,
     )
     return [p.box for p in pieces]
