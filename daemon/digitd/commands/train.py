@@ -142,6 +142,11 @@ def _read_sources(locations: list[str]) -> list[Any]:
     return [read_source(loc) for loc in locations]
 
 
+def _images(sources: list[Any]) -> list[Any]:
+    """Every source's digit images, in order, as one list."""
+    return [image for s in sources for image in s.images]
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -155,9 +160,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from digitd.model.training import TrainParams, build_model
 
     sources = _read_sources(args.sources)
-    crops: list[np.ndarray] = []
-    for s in sources:
-        crops.extend(s.images)
+    crops: list[np.ndarray] = _images(sources)
     labels = np.concatenate([s.labels for s in sources])
     groups = np.arange(len(labels))
     augment = AugmentParams(
@@ -274,17 +277,12 @@ def _run_marks_only(args: argparse.Namespace) -> int:
     """Retrain the marks classifier of ``args.base``; copy its recognizer bit for bit."""
     import time
 
-    import numpy as np
-
     from digitd.model.format import card_path, load_model, save_with_extras
 
     t0 = time.perf_counter()
     base = load_model(args.base)
     sources = _read_sources(args.sources)
-    digits: list[np.ndarray] = []
-    for s in sources:
-        digits.extend(s.images)
-    marks, marks_card = _train_marks(digits, args)
+    marks, marks_card = _train_marks(_images(sources), args)
     card = json.loads(card_path(args.base).read_text(encoding="utf-8"))
     for key in ("sha256", "size_bytes", "id", "format_version"):
         card.pop(key, None)
@@ -347,9 +345,7 @@ def _run_add(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     base = load_model(args.base)
     sources = _read_sources(args.add)
-    crops: list[np.ndarray] = []
-    for s in sources:
-        crops.extend(s.images)
+    crops: list[np.ndarray] = _images(sources)
     labels = np.concatenate([s.labels for s in sources])
     model = add_samples(base, crops, labels)
     from dataclasses import replace
