@@ -129,46 +129,22 @@ def test_an_overlapping_pair_narrower_than_split_ratio_is_cut_when_unsure_of_the
     mask = _overlapping_pair()
     ink = np.flatnonzero(mask.any(axis=0))
     assert 1.1 < (ink[-1] - ink[0] + 1) / WIDTH < 1.4
-    # Read as one digit poorly, each piece read well: cut.
-    pieces = split_touching(
-        mask,
-        digit_height=HEIGHT,
-        digit_width=WIDTH,
-        split_ratio=1.4,
-        overlap_ratio=1.1,
-        score_crops=_reader(0.01, 0.99, 60),
-    )
-    assert len(pieces) == 2
-    # Read as one digit unsure, both pieces surely: two digits, narrow as the pair is.
-    pieces = split_touching(
-        mask,
-        digit_height=HEIGHT,
-        digit_width=WIDTH,
-        split_ratio=1.4,
-        overlap_ratio=1.1,
-        score_crops=_reader(0.6, 0.95, 60),
-    )
-    assert len(pieces) == 2
-    # The pieces read no better than the whole: kept whole.
-    pieces = split_touching(
-        mask,
-        digit_height=HEIGHT,
-        digit_width=WIDTH,
-        split_ratio=1.4,
-        overlap_ratio=1.1,
-        score_crops=_reader(0.6, 0.8, 60),
-    )
-    assert len(pieces) == 1
-    # Read as one digit surely: kept whole, however well the pieces read.
-    pieces = split_touching(
-        mask,
-        digit_height=HEIGHT,
-        digit_width=WIDTH,
-        split_ratio=1.4,
-        overlap_ratio=1.1,
-        score_crops=_reader(0.95, 0.99, 60),
-    )
-    assert len(pieces) == 1
+    cases = [
+        ((0.01, 0.99), 2),  # read as one digit poorly, each piece well: cut
+        ((0.6, 0.95), 2),  # whole unsure, both pieces sure: two digits, narrow as the pair is
+        ((0.6, 0.8), 1),  # the pieces read no better than the whole: kept whole
+        ((0.95, 0.99), 1),  # read as one digit surely: kept whole, however well the pieces read
+    ]
+    for (whole, piece), expected in cases:
+        pieces = split_touching(
+            mask,
+            digit_height=HEIGHT,
+            digit_width=WIDTH,
+            split_ratio=1.4,
+            overlap_ratio=1.1,
+            score_crops=_reader(whole, piece, 60),
+        )
+        assert len(pieces) == expected, (whole, piece)
 
 
 def test_the_marks_of_a_page_are_read_in_one_call_per_round() -> None:

@@ -352,6 +352,7 @@ def split_marks(
     # Each mark's pieces as a tree: a piece still to be tried is a list
     # [mask, x offset, depth], replaced by its pieces when decided.
     results: list[list[object]] = [[[m, 0, depth]] for m in masks]
+    probe_from = split_ratio if overlap_ratio is None else overlap_ratio
     for _ in range(depth + 1):
         pending: list[tuple[int, int, np.ndarray, int, int]] = []
         for i, slots in enumerate(results):
@@ -367,7 +368,7 @@ def split_marks(
                 digit_height=float(digit_heights[i]),
                 digit_width=float(digit_widths[i]),
                 split_ratio=split_ratio,
-                overlap_ratio=split_ratio if overlap_ratio is None else overlap_ratio,
+                overlap_ratio=probe_from,
                 blind=score_crops is None,
                 depth=d,
             )
