@@ -40,6 +40,20 @@ def test_a_digit_is_redrawn_at_handwriting_size_with_a_pen(bank: DigitBank) -> N
     assert width == pytest.approx(5, rel=0.35)  # pen width, not the font's stroke scaled up
 
 
+def test_a_loop_filled_in_the_source_stays_filled_in_the_pen_drawing() -> None:
+    # A 9 whose loop the marker filled: a solid disc on a thin stem. A pen
+    # tracing only the centre line would leave a dot on a stick (a 1).
+    nine = np.full((28, 28), 255, np.uint8)
+    cv2.circle(nine, (12, 9), 5, 0, -1)
+    cv2.line(nine, (16, 9), (15, 24), 0, 2)
+    alpha = render_digit(nine, height_px=71, pen_px=5, rng=np.random.default_rng(0))
+    ink = (alpha > 0.5).astype(np.uint8)
+    depth = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
+    assert depth.max() > 3 * 5 / 2  # a solid disc, much wider than the pen
+    stem = ink[int(0.8 * ink.shape[0])]
+    assert 2 <= stem.sum() <= 9  # while the stem is thinned to the pen
+
+
 def test_a_bank_needs_every_digit() -> None:
     with pytest.raises(ValueError, match=r"\[3\]"):
         DigitBank(np.zeros((9, 28, 28), np.uint8), np.array([0, 1, 2, 4, 5, 6, 7, 8, 9]))
