@@ -18,6 +18,7 @@ from digitd.synth import (
     render_digit,
     score_page,
 )
+from digitd.synth.pages import _Sheet
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +74,16 @@ def test_a_cheque_carries_its_truth(bank: DigitBank) -> None:
         assert 4 * 300 / 25.4 * 0.8 < bh < 12 * 300 / 25.4  # digits 4-8 mm tall, with skew
         assert grey[y : y + bh, x : x + bw].min() < 120  # there is writing in the box
     assert len(page.fields[0].text) == 8
+
+
+def test_a_field_that_runs_off_the_page_leaves_no_ink(bank: DigitBank) -> None:
+    # Ink with no truth would be scored as a phantom field.
+    sheet = _Sheet((60.0, 20.0), 300.0)
+    rng = np.random.default_rng(0)
+    sheet.write("far", "12345678", bank, rng, x=30.0, baseline=15.0, height=6.0)
+    assert sheet.fields == [] and sheet.hand.max() == 0.0
+    sheet.write("near", "12", bank, rng, x=5.0, baseline=15.0, height=6.0)
+    assert [f.text for f in sheet.fields] == ["12"] and sheet.hand.max() > 0.5
 
 
 def test_the_same_seed_gives_the_same_page_and_dpi_scales_it(bank: DigitBank) -> None:

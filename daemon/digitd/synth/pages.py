@@ -245,6 +245,7 @@ class _Sheet:
         pen = float(rng.uniform(0.3, 0.6)) * self.ppm
         cursor = x * self.ppm
         boxes: list[Box] = []
+        inks: list[np.ndarray] = []
         for i, ch in enumerate(text):
             size = height * float(rng.uniform(0.9, 1.1)) * self.ppm
             image = bank.draw(int(ch), rng)
@@ -261,15 +262,17 @@ class _Sheet:
             left_i, top_i = round(left), round(top)
             if left_i < 0 or top_i < 0 or left_i + w > self.shape[1] or top_i + h > self.shape[0]:
                 continue
-            region = self.hand[top_i : top_i + h, left_i : left_i + w]
-            np.maximum(region, alpha, out=region)
+            inks.append(alpha)
             boxes.append((left_i, top_i, w, h))
             gap = float(rng.uniform(0.5, 1.8))
             if rng.random() < touching_rate:
                 gap = -float(rng.uniform(0.2, 0.6))
             cursor = left + w + gap * self.ppm
         if len(boxes) != len(text):
-            return
+            return  # a field with a digit off the page is not written at all: it has no truth
+        for alpha, (left_i, top_i, w, h) in zip(inks, boxes, strict=True):
+            region = self.hand[top_i : top_i + h, left_i : left_i + w]
+            np.maximum(region, alpha, out=region)
         arr = np.array(boxes)
         x0, y0 = arr[:, 0].min(), arr[:, 1].min()
         x1, y1 = (arr[:, 0] + arr[:, 2]).max(), (arr[:, 1] + arr[:, 3]).max()
