@@ -183,3 +183,12 @@ def test_a_phone_jpeg_is_turned_upright_by_its_exif_orientation() -> None:
     data = _encode(Image.fromarray(_page(120, 90)), "JPEG", exif=exif)
     (page,) = load_pages(data)
     assert page.image.shape == (90, 120)
+
+
+def test_a_png_with_an_exif_orientation_is_turned_upright() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = _encode(Image.fromarray(np.dstack([_page(120, 90)] * 3)), "PNG", exif=exif)
+    assert b"eXIf" in data
+    (page,) = load_pages(data)
+    assert page.image.shape == (90, 120)

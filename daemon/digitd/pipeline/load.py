@@ -205,16 +205,16 @@ def _decode_plain(img: Image.Image, data: bytes) -> np.ndarray | None:
         return None
     if getattr(img, "n_frames", 1) != 1 or len(img.tile) != 1:
         return None
-    if img.format == "PNG" and (img.tile[0].args != img.mode or _PNG_EXIF in data):
-        return None  # fewer than 8 bits, or EXIF (maybe a rotation) after the pixels
+    if img.format == "PNG" and img.tile[0].args != img.mode:
+        return None  # fewer than 8 bits
     if img.format == "JPEG" and (
         img.getexif().get(_EXIF_ORIENTATION, 1) != 1 or _JPEG_END not in data[-64:]
     ):
         return None  # rotated, or truncated (OpenCV would fill the rest with grey)
     if img.format == "PNG":
         chunks = _png_chunks(data)
-        if chunks is None:
-            return None
+        if chunks is None or any(kind == _PNG_EXIF for kind, _, _ in chunks):
+            return None  # damaged, or EXIF (maybe a rotation) that Pillow finds after the pixels
         pixels = _decode_png(data, chunks, img.mode)
     else:
         flag = cv2.IMREAD_GRAYSCALE if img.mode == "L" else _IMREAD_RGB
