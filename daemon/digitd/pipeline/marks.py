@@ -114,8 +114,6 @@ _MAX_LOOSE_SLASHES = 8
 _SHAPE_SIZE = 24
 _SHAPE_CELLS = 3
 _SHAPE_BINS = 8
-# Width of the canvas the glyphs are laid out on to be measured together.
-_MOSAIC_WIDTH = 1024
 _TAN_8_DEGREES = np.float32(np.tan(np.radians(8.0)))
 _SHAPE_FEATURES = tuple(f"shape_{i}" for i in range(_SHAPE_CELLS * _SHAPE_CELLS * _SHAPE_BINS))
 FEATURE_NAMES: tuple[str, ...] = _GLYPH_FEATURES + _CONTEXT_FEATURES + _SHAPE_FEATURES
@@ -217,20 +215,22 @@ def _glyph_mosaic(inks: Sequence[np.ndarray], margin: int) -> tuple[np.ndarray, 
     """Top-left corners of the glyphs laid out on shelves of one canvas, and its shape.
 
     Each glyph takes its box and ``margin`` pixels on every side; the
-    tallest glyphs go first so that the shelves waste little.
+    tallest glyphs go first and the canvas is about square, so that the
+    shelves waste little: every filter runs over all of it.
     """
     heights = np.array([ink.shape[0] for ink in inks]) + 2 * margin
     widths = np.array([ink.shape[1] for ink in inks]) + 2 * margin
-    row_width = max(_MOSAIC_WIDTH, int(widths.max()))
+    row_width = max(int(widths.max()), int(np.sqrt(float(np.dot(heights, widths)))))
     corners = np.zeros((len(inks), 2), np.int64)
-    x = y = shelf = 0
+    x = y = shelf = used = 0
     for i in np.argsort(-heights, kind="stable"):
         if x + widths[i] > row_width:
             x, y, shelf = 0, y + shelf, 0
         corners[i] = (y + margin, x + margin)
         x += int(widths[i])
+        used = max(used, x)
         shelf = max(shelf, int(heights[i]))
-    return corners, np.array([y + shelf, row_width])
+    return corners, np.array([y + shelf, used])
 
 
 def _outline_features(
