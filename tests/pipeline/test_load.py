@@ -192,3 +192,18 @@ def test_a_png_with_an_exif_orientation_is_turned_upright() -> None:
     assert b"eXIf" in data
     (page,) = load_pages(data)
     assert page.image.shape == (90, 120)
+
+
+def test_a_png_too_large_to_inflate_first_goes_to_libspng_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import digitd.pipeline.load as load_module
+
+    monkeypatch.setattr(load_module, "_MAX_STORED_ROWS", 1000)
+    pixels = np.random.default_rng(5).integers(0, 255, (60, 50, 3), np.uint8)
+    data = _encode(Image.fromarray(pixels), "PNG")
+    np.testing.assert_array_equal(load_pages(data)[0].image, pixels)
+    damaged = bytearray(data)
+    damaged[len(damaged) // 2] ^= 0xFF
+    with pytest.raises(InputError, match=r"truncated|corrupt"):
+        load_pages(bytes(damaged))

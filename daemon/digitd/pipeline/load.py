@@ -28,6 +28,9 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # A zlib header (deflate, 32K window, no preset dictionary) and the largest stored block.
 _ZLIB_STORED_HEADER = b"\x78\x01"
 _STORED_BLOCK = 65535
+# Rows larger than this (a 300-dpi A3 colour scan) go to libspng as they are:
+# inflating them first holds three copies at once, too much memory for the time.
+_MAX_STORED_ROWS = 64 * 1024 * 1024
 # OpenCV 4.10 and later decode colour straight to RGB.
 _IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", cv2.IMREAD_COLOR)
 
@@ -152,8 +155,9 @@ def _decode_png(data: bytes, chunks: list[tuple[bytes, int, int]], mode: str) ->
     zlib's inflate is three quarters of libspng's time on a scan; libdeflate
     inflates the pixel rows three times as fast, and libspng is then handed
     them stored (uncompressed) to undo the row filters only. Interlaced
-    files go to libspng whole; a stream that does not inflate to exactly the
-    image's rows returns None (and goes through Pillow).
+    files and very large pages go to libspng whole; a stream that does not
+    inflate to exactly the image's rows returns None (and goes through
+    Pillow).
     """
     view = memoryview(data)
     kind, start, stop = chunks[0]
@@ -164,11 +168,11 @@ def _decode_png(data: bytes, chunks: list[tuple[bytes, int, int]], mode: str) ->
     if depth != 8 or channels is None or channels != len(mode):
         return None
     spng_format = "RGB" if channels == 3 else "L"
-    if interlace:
+    size = height * (1 + width * channels)
+    if interlace or size > _MAX_STORED_ROWS:
         source = data
     else:
         idat = b"".join(view[a:b] for k, a, b in chunks if k == b"IDAT")
-        size = height * (1 + width * channels)
         try:
             raw = deflate.zlib_decompress(idat, size)
         except deflate.DeflateError:
@@ -183,6 +187,7 @@ def _decode_png(data: bytes, chunks: list[tuple[bytes, int, int]], mode: str) ->
                 *_png_chunk(b"IEND", []),
             ]
         )
+        del raw, idat  # libspng copies its input: keep two copies of the rows, not four
     try:
         pixels = pyspng.load(source, format=spng_format)
     except (RuntimeError, ValueError):
