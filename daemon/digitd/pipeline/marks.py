@@ -350,9 +350,11 @@ def _glyph_features(inks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
         )
         padded = cv2.copyMakeBorder(g, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
         dist[y - 1 : y + h + 1, x - 1 : x + w + 1] = cv2.distanceTransform(padded, cv2.DIST_L2, 3)
-    inside = owner < n
+    inside = np.flatnonzero(owner.ravel() < n)
     ink = canvas.astype(bool)
-    area = np.bincount(owner[ink], minlength=n)[:n]
+    ink_ys, ink_xs = np.nonzero(ink)
+    ink_owner = owner[ink_ys, ink_xs]
+    area = np.bincount(ink_owner, minlength=n)[:n]
     out[:, 1] = area / np.maximum(hs * ws, 1)
     has_ink = area > 0
 
@@ -383,16 +385,17 @@ def _glyph_features(inks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
 
     # Edge orientation: print has edges exactly along the axes.
     soft = cv2.GaussianBlur(mirrored, (3, 3), 0.7)
-    gx = cv2.Sobel(soft, cv2.CV_32F, 1, 0, ksize=3)[inside]
-    gy = cv2.Sobel(soft, cv2.CV_32F, 0, 1, ksize=3)[inside]
-    edge_owner = owner[inside]
-    mag = np.hypot(gx, gy)
-    total = np.bincount(edge_owner, weights=mag, minlength=n)[:n]
+    gx = cv2.Sobel(soft, cv2.CV_32F, 1, 0, ksize=3).ravel().take(inside)
+    gy = cv2.Sobel(soft, cv2.CV_32F, 0, 1, ksize=3).ravel().take(inside)
     # Within 8 degrees of an axis: the smaller component under tan(8) of the larger.
     ax, ay = np.abs(gx), np.abs(gy)
     near_axis = np.minimum(ax, ay) < _TAN_8_DEGREES * np.maximum(ax, ay)
-    on_axis = np.bincount(edge_owner, weights=np.where(near_axis, mag, 0.0), minlength=n)[:n]
-    out[:, 5] = np.where(total > 0, on_axis / np.where(total > 0, total, 1.0), 0.0)
+    # Per glyph, the gradient off the axes and along them.
+    edges = np.bincount(
+        2 * owner.ravel().take(inside) + near_axis, weights=np.hypot(gx, gy), minlength=2 * n
+    ).reshape(n, 2)
+    total = edges.sum(axis=1)
+    out[:, 5] = np.where(total > 0, edges[:, 1] / np.where(total > 0, total, 1.0), 0.0)
 
     # Outlines: parts, holes, straightness and roughness; the convex hull of
     # the outer outlines is the hull of the ink.
@@ -403,10 +406,9 @@ def _glyph_features(inks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     # Principal axis of the ink: a slash leans further than most ones, a
     # hyphen lies flat; elongation tells strokes from round shapes. Raw
     # moments in each glyph's own coordinates, central ones as cv2.moments.
-    ys, xs = np.nonzero(ink)
-    who = owner[ys, xs]
-    xs = (xs - corners[who, 1]).astype(np.float64)
-    ys = (ys - corners[who, 0]).astype(np.float64)
+    who = ink_owner
+    xs = (ink_xs - corners[who, 1]).astype(np.float64)
+    ys = (ink_ys - corners[who, 0]).astype(np.float64)
     m00 = area.astype(np.float64)
     m10, m01 = (np.bincount(who, weights=v, minlength=n)[:n] for v in (xs, ys))
     m20, m11, m02 = (
