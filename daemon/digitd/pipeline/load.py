@@ -152,8 +152,8 @@ def _stored_zlib(raw: bytes | bytearray) -> list[bytes | memoryview]:
 def _decode_png(data: bytes, chunks: list[tuple[bytes, int, int]], mode: str) -> np.ndarray | None:
     """Pixels of an intact 8-bit grey or RGB PNG through libdeflate and libspng, or None.
 
-    zlib's inflate is three quarters of libspng's time on a scan; libdeflate
-    inflates the pixel rows three times as fast, and libspng is then handed
+    zlib's inflate is nearly all of libspng's time on a scan; libdeflate
+    inflates the pixel rows almost three times as fast, and libspng is handed
     them stored (uncompressed) to undo the row filters only. Interlaced
     files and very large pages go to libspng whole; a stream that does not
     inflate to exactly the image's rows returns None (and goes through
@@ -187,7 +187,7 @@ def _decode_png(data: bytes, chunks: list[tuple[bytes, int, int]], mode: str) ->
                 *_png_chunk(b"IEND", []),
             ]
         )
-        del raw, idat  # libspng copies its input: keep two copies of the rows, not four
+        del raw, idat  # libspng copies its input and fills its output: three copies, not four
     try:
         pixels = pyspng.load(source, format=spng_format)
     except (RuntimeError, ValueError):
