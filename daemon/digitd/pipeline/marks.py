@@ -392,7 +392,9 @@ def _glyph_features(inks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     near_axis = np.minimum(ax, ay) < _TAN_8_DEGREES * np.maximum(ax, ay)
     # Per glyph, the gradient off the axes and along them.
     edges = np.bincount(
-        2 * owner.ravel().take(inside) + near_axis, weights=np.hypot(gx, gy), minlength=2 * n
+        2 * owner.ravel().take(inside) + near_axis,
+        weights=cv2.magnitude(gx, gy).ravel(),
+        minlength=2 * n,
     ).reshape(n, 2)
     total = edges.sum(axis=1)
     out[:, 5] = np.where(total > 0, edges[:, 1] / np.where(total > 0, total, 1.0), 0.0)
