@@ -520,6 +520,12 @@ def test_a_lone_stroke_taken_for_a_slash_where_no_date_has_one_is_a_one() -> Non
     assert kinds("88888/")[-1] == "separator"
     # Parts no date has (5, 2, 2): both strokes are ones, the field a number.
     assert kinds("88888/88/88") == ["hand"] * 11
+    # One slash alone must split a day from a month, a month from a year, or
+    # a year from a month; anything else is a number with a one in it.
+    for number in ("8888/8888", "88/888888", "8/888", "88/888"):
+        assert kinds(number) == ["hand"] * len(number)
+    for date in ("8/8", "88/88", "88/8888", "8888/88"):
+        assert kinds(date)[date.index("/")] == "separator"
 
 
 def test_punctuation_the_recognizer_rejects_stays_punctuation() -> None:

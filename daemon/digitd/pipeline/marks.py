@@ -663,12 +663,14 @@ def _is_date(parts: Sequence[int]) -> bool:
     Two slashes are strong evidence of ``DD/MM/YYYY``, ``D/M/YY`` or
     ``YYYY/MM/DD``: parts of one to four digits fit, so that a digit lost
     or split in segmentation does not undo them. One slash must leave
-    ``DD/MM``, ``MM/YYYY`` or a day before a month and year whose slash was
-    missed (``DD/MMYYYY``).
+    ``DD/MM``, ``MM/YY``, ``MM/YYYY`` or ``YYYY/MM``. A lone slash with three
+    or six digits after it, or four on both sides, would be a date whose
+    other slash vanished; a handwritten one inside a number is far more
+    common (a date's other slash taken for a one is ``_slash_inside_date``'s).
     """
     if len(parts) == 2:
         a, b = parts
-        return (a in (1, 2) and b in (1, 2, 3, 4, 6)) or (a == 4 and b in (1, 2, 4))
+        return (a in (1, 2) and b in (1, 2, 4)) or (a == 4 and b in (1, 2))
     if len(parts) == 3:
         return all(1 <= part <= 4 for part in parts)
     return False
