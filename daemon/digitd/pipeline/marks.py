@@ -708,16 +708,24 @@ def _slashes_out_of_place(
     reading as a one makes the field a date or a plain number are ones (of
     equally few, those the classifier least believes are separators): a
     handwritten one can lean like a slash, and only its place tells them
-    apart. Marks the recognizer rejected (``unread``) stay separators.
-    Updates ``kinds`` and ``labels`` in place.
+    apart. A lone stroke that closes a number on its own is a one too: an
+    amount's slash comes with its hyphen. Marks the recognizer rejected
+    (``unread``) stay separators. Updates ``kinds`` and ``labels`` in place.
     """
     stroke = _is_lone_stroke(features) & ~unread
     for g in np.unique(groups):
         idx = np.flatnonzero((groups == g) & (kinds != "other"))
         idx = idx[np.argsort(boxes[idx, 0] + boxes[idx, 2] / 2.0, kind="stable")]
         digit = np.isin(kinds[idx], ("hand", "printed"))
-        # A slash with no digit after it ends an amount ("1500/-", "1500/"):
-        # it is left to the classifier.
+        # An amount ends in "/-": a lone stroke closing a number with nothing
+        # after it, not even the hyphen, is the number's last digit, a one.
+        end = len(idx) - 1
+        if end >= 1 and labels[idx[end]] == "sep:/" and stroke[idx[end]] and digit[:end].any():
+            kinds[idx[end]] = "hand"
+            labels[idx[end]] = "hand"
+            digit[end] = True
+        # A slash with no digit after it ends an amount ("1500/-"): it is
+        # left to the classifier.
         after = np.cumsum(digit[::-1])[::-1]
         at = [k for k in range(len(idx)) if labels[idx[k]] == "sep:/" and after[k] > 0]
         if not at:
