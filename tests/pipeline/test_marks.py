@@ -381,6 +381,38 @@ def test_a_lone_stroke_splitting_day_from_month_is_the_other_slash_of_a_date() -
     assert list(plain.kinds) == ["hand"] * 10
 
 
+def test_a_field_the_recognizer_reads_surely_is_kept_when_the_line_rules_drop_it() -> None:
+    # Five marks the classifier takes for pieces of a word, but leaning hand
+    # among the digit kinds; the recognizer reads each surely.
+    crops, boxes = _row(5)
+    probs = [[0.15, 0.05, 0, 0.8]] * 5
+    sure = np.full(5, 0.95)
+    kept = classify_marks(crops, boxes, np.zeros(5, int), _fixed(probs), confidences=sure)
+    assert list(kept.kinds) == ["hand"] * 5
+    # One mark read less surely, a mark rejected, or only four marks: dropped.
+    doubt = sure.copy()
+    doubt[2] = 0.8
+    assert set(
+        classify_marks(crops, boxes, np.zeros(5, int), _fixed(probs), confidences=doubt).kinds
+    ) == {"other"}
+    rejected = np.zeros(5, bool)
+    rejected[4] = True
+    assert set(
+        classify_marks(
+            crops, boxes, np.zeros(5, int), _fixed(probs), confidences=sure, rejected=rejected
+        ).kinds
+    ) == {"other"}
+    four = classify_marks(
+        crops[:4], boxes[:4], np.zeros(4, int), _fixed(probs[:4]), confidences=sure[:4]
+    )
+    assert set(four.kinds) == {"other"}
+    # A field given back is still pooled for print like any other.
+    printed = [[0.05, 0.15, 0, 0.8]] * 5
+    assert set(
+        classify_marks(crops, boxes, np.zeros(5, int), _fixed(printed), confidences=sure).kinds
+    ) == {"printed"}
+
+
 def test_joined_up_writing_in_doubt_is_dropped_whole() -> None:
     # Seven pieces cut from one stroke (boxes meeting), which the classifier
     # half believes are digits and the recognizer is unsure of: a word.

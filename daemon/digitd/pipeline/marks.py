@@ -157,6 +157,13 @@ class MarkParams:
         ... and the recognizer's mean unsureness (one minus its
         confidence, 1 for marks it rejects) is at least this. Touching
         digits the recognizer is sure of are kept.
+    sure_marks : int
+        A field of at least this many marks, every one of which the
+        recognizer reads as a digit with confidence ``sure_confidence`` or
+        more, is kept when the line rules dropped it whole: ...
+    sure_confidence : float
+        ... the recognizer's joint certainty outweighs the line context of
+        an unevenly written field.
     """
 
     print_threshold: float = 0.5
@@ -168,6 +175,8 @@ class MarkParams:
     min_joined_fraction: float = 0.6
     joined_other: float = 0.25
     joined_unsure: float = 0.1
+    sure_marks: int = 5
+    sure_confidence: float = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -621,6 +630,43 @@ def _drop_joined_writing(
             kinds[idx] = "other"
 
 
+def _keep_sure_fields(
+    kinds: np.ndarray,
+    own: np.ndarray,
+    unread: np.ndarray,
+    confidences: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> np.ndarray:
+    """Give back fields the line rules dropped whole when the recognizer is sure of every mark.
+
+    A handwritten number whose digits wander in size and baseline can look
+    like the pieces of a word to the classifier's line context; letters
+    seldom read as digits, and five or more of them each read surely is
+    evidence the context does not outweigh. Each mark takes the kind the
+    classifier itself gave it among hand, printed and separator (``own``);
+    print is pooled afterwards as for any field. Updates ``kinds`` in
+    place.
+
+    Returns
+    -------
+    kept : (N,) bool ndarray
+        The marks given back.
+    """
+    kept = np.zeros(len(kinds), bool)
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        if (
+            len(idx) >= params.sure_marks
+            and (kinds[idx] == "other").all()
+            and not unread[idx].any()
+            and float(confidences[idx].min()) >= params.sure_confidence
+        ):
+            kinds[idx] = own[idx]
+            kept[idx] = True
+    return kept
+
+
 def _slash_inside_date(
     kinds: np.ndarray,
     labels: np.ndarray,
@@ -772,7 +818,9 @@ def classify_marks(
     confidences : (N,) float ndarray, optional
         The recognizer's confidence in each mark's digit, in [0, 1]; low
         confidence is evidence of joined-up writing rather than touching
-        digits. Taken as 1 when not given.
+        digits, and high confidence in every mark of a long field keeps it
+        (``MarkParams.sure_marks``). Taken as 1 when not given, without
+        keeping any field on it.
     params : MarkParams, optional
         Line-level tuning; defaults to ``MarkParams()``.
 
@@ -796,6 +844,8 @@ def classify_marks(
     rejected = np.asarray(rejected, dtype=bool).reshape(-1)
     if rejected.shape != (n,):
         raise ValueError(f"rejected has shape {rejected.shape}; expected ({n},)")
+    # Without the recognizer's word no field is given back as read surely.
+    sure = confidences is not None
     if confidences is None:
         confidences = np.ones(n)
     confidences = np.asarray(confidences, dtype=np.float64).reshape(-1)
@@ -817,6 +867,7 @@ def classify_marks(
     # digit-like piece of a word goes with its word.
     best = np.stack([p["hand"], p["printed"], p["separator"]], axis=1)
     kinds = np.asarray(MARK_KINDS[:3])[np.argmax(best, axis=1)].astype("<U9")
+    own_kinds = kinds.copy()
     # The recognizer rejects punctuation too: a rejected mark the classifier
     # takes for a separator stays one (it is no digit either way).
     unread = rejected
@@ -838,6 +889,17 @@ def classify_marks(
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
+    kept = np.zeros(n, bool)
+    if sure:
+        kept = _keep_sure_fields(kinds, own_kinds, unread, confidences, groups, params)
+    kept_sep = kept & (kinds == "separator")
+    if kept_sep.any():
+        labels[kept_sep] = "sep:/"
+        if "separators" in classifier:
+            labels[kept_sep] = predict_classes(classifier["separators"], features[kept_sep]).astype(
+                str
+            )
+    labels[kept & (kinds != "separator")] = kinds[kept & (kinds != "separator")]
     unsure = np.where(rejected, 1.0, 1.0 - np.clip(confidences, 0.0, 1.0))
     _drop_joined_writing(kinds, p_other, unsure, boxes, groups, params)
     # Only in the fields left: a word's strokes are no ones.
