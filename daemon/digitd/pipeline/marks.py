@@ -23,11 +23,13 @@ row of equally tall, evenly spaced glyphs on one baseline is print). A small
 gradient-boosted classifier, trained on samples the project renders itself
 (``digitd.model.marks_training``), turns them into probabilities; line-level
 rules follow it: the print/hand decision is pooled over a group's digit-like
-marks, a group whose marks are mostly not digits is dropped whole, a field
+marks, a group whose marks are mostly not digits is dropped whole (unless
+the recognizer reads every one of five or more marks surely), a field
 of joined-up writing (pieces whose boxes meet) in doubt is a word and is
 dropped whole, a lone stroke right before a group's closing hyphen is the
 slash of "/-", and a lone stroke splitting a date's day from its month,
-opposite a recognised slash, is the other slash.
+opposite a recognised slash, is the other slash; other lone strokes taken
+for slashes where no date or amount end has one are ones.
 """
 
 from __future__ import annotations
