@@ -495,18 +495,50 @@ def test_a_lone_stroke_splitting_day_from_month_is_the_other_slash_of_a_date() -
     late = classify_marks(second, boxes, np.zeros(10, int), _fixed(probs2, separator="sep:/"))
     assert list(late.kinds).count("separator") == 2
     assert late.kinds[5] == "separator"
-    # An amount's trailing slash has nothing after it: the ones before it stay ones.
+    # A slash closing the field is no date's: the ones before it stay ones.
     amount = [glyph, glyph, slash, glyph, glyph, slash]
     probs_amount = [[0.9, 0.1, 0, 0]] * 5 + [[0, 0, 1.0, 0]]
     tail = classify_marks(
         amount, boxes[:6], np.zeros(6, int), _fixed(probs_amount, separator="sep:/")
     )
-    assert list(tail.kinds) == ["hand"] * 5 + ["separator"]
+    assert list(tail.kinds[:5]) == ["hand"] * 5
     # Without a recognised slash in the field there is no date to go by.
     plain = classify_marks(
         crops, boxes, np.zeros(10, int), _fixed([[0.9, 0.1, 0, 0]] * 10, separator="sep:/")
     )
     assert list(plain.kinds) == ["hand"] * 10
+
+
+def test_a_field_the_recognizer_reads_surely_is_kept_when_the_line_rules_drop_it() -> None:
+    # Five marks the classifier takes for pieces of a word, but leaning hand
+    # among the digit kinds; the recognizer reads each surely.
+    crops, boxes = _row(5)
+    probs = [[0.15, 0.05, 0, 0.8]] * 5
+    sure = np.full(5, 0.95)
+    kept = classify_marks(crops, boxes, np.zeros(5, int), _fixed(probs), confidences=sure)
+    assert list(kept.kinds) == ["hand"] * 5
+    # One mark read less surely, a mark rejected, or only four marks: dropped.
+    doubt = sure.copy()
+    doubt[2] = 0.8
+    assert set(
+        classify_marks(crops, boxes, np.zeros(5, int), _fixed(probs), confidences=doubt).kinds
+    ) == {"other"}
+    rejected = np.zeros(5, bool)
+    rejected[4] = True
+    assert set(
+        classify_marks(
+            crops, boxes, np.zeros(5, int), _fixed(probs), confidences=sure, rejected=rejected
+        ).kinds
+    ) == {"other"}
+    four = classify_marks(
+        crops[:4], boxes[:4], np.zeros(4, int), _fixed(probs[:4]), confidences=sure[:4]
+    )
+    assert set(four.kinds) == {"other"}
+    # A field given back is still pooled for print like any other.
+    printed = [[0.05, 0.15, 0, 0.8]] * 5
+    assert set(
+        classify_marks(crops, boxes, np.zeros(5, int), _fixed(printed), confidences=sure).kinds
+    ) == {"printed"}
 
 
 def test_joined_up_writing_in_doubt_is_dropped_whole() -> None:
@@ -645,9 +677,17 @@ def test_a_lone_stroke_taken_for_a_slash_where_no_date_has_one_is_a_one() -> Non
         assert [k for c, k in zip(date, kinds(date), strict=True) if c == "/"] == [
             "separator"
         ] * date.count("/")
-    assert kinds("88888/")[-1] == "separator"
+    # An amount's slash comes with its hyphen ("88888/-", see below): a lone
+    # stroke closing a number on its own is its last one.
+    assert kinds("88888/") == ["hand"] * 6
     # Parts no date has (5, 2, 2): both strokes are ones, the field a number.
     assert kinds("88888/88/88") == ["hand"] * 11
+    # One slash alone must split a day from a month, a month from a year, or
+    # a year from a month; anything else is a number with a one in it.
+    for number in ("8888/8888", "88/888888", "8/888", "88/888"):
+        assert kinds(number) == ["hand"] * len(number)
+    for date in ("8/8", "88/88", "88/8888", "8888/88"):
+        assert kinds(date)[date.index("/")] == "separator"
 
 
 def test_punctuation_the_recognizer_rejects_stays_punctuation() -> None:

@@ -23,11 +23,13 @@ row of equally tall, evenly spaced glyphs on one baseline is print). A small
 gradient-boosted classifier, trained on samples the project renders itself
 (``digitd.model.marks_training``), turns them into probabilities; line-level
 rules follow it: the print/hand decision is pooled over a group's digit-like
-marks, a group whose marks are mostly not digits is dropped whole, a field
+marks, a group whose marks are mostly not digits is dropped whole (unless
+the recognizer reads every one of five or more marks surely), a field
 of joined-up writing (pieces whose boxes meet) in doubt is a word and is
 dropped whole, a lone stroke right before a group's closing hyphen is the
 slash of "/-", and a lone stroke splitting a date's day from its month,
-opposite a recognised slash, is the other slash.
+opposite a recognised slash, is the other slash; other lone strokes taken
+for slashes where no date or amount end has one are ones.
 """
 
 from __future__ import annotations
@@ -158,6 +160,13 @@ class MarkParams:
         ... and the recognizer's mean unsureness (one minus its
         confidence, 1 for marks it rejects) is at least this. Touching
         digits the recognizer is sure of are kept.
+    sure_marks : int
+        A field of at least this many marks, every one of which the
+        recognizer reads as a digit with confidence ``sure_confidence`` or
+        more, is kept when the line rules dropped it whole: ...
+    sure_confidence : float
+        ... the recognizer's joint certainty outweighs the line context of
+        an unevenly written field.
     """
 
     print_threshold: float = 0.5
@@ -169,6 +178,8 @@ class MarkParams:
     min_joined_fraction: float = 0.6
     joined_other: float = 0.25
     joined_unsure: float = 0.1
+    sure_marks: int = 5
+    sure_confidence: float = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -760,6 +771,43 @@ def _drop_joined_writing(
             kinds[idx] = "other"
 
 
+def _keep_sure_fields(
+    kinds: np.ndarray,
+    own: np.ndarray,
+    unread: np.ndarray,
+    confidences: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> np.ndarray:
+    """Give back fields the line rules dropped whole when the recognizer is sure of every mark.
+
+    A handwritten number whose digits wander in size and baseline can look
+    like the pieces of a word to the classifier's line context; letters
+    seldom read as digits, and five or more of them each read surely is
+    evidence the context does not outweigh. Each mark takes the kind the
+    classifier itself gave it among hand, printed and separator (``own``);
+    print is pooled afterwards as for any field. Updates ``kinds`` in
+    place.
+
+    Returns
+    -------
+    kept : (N,) bool ndarray
+        The marks given back.
+    """
+    kept = np.zeros(len(kinds), bool)
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        if (
+            len(idx) >= params.sure_marks
+            and (kinds[idx] == "other").all()
+            and not unread[idx].any()
+            and float(confidences[idx].min()) >= params.sure_confidence
+        ):
+            kinds[idx] = own[idx]
+            kept[idx] = True
+    return kept
+
+
 def _slash_inside_date(
     kinds: np.ndarray,
     labels: np.ndarray,
@@ -802,12 +850,14 @@ def _is_date(parts: Sequence[int]) -> bool:
     Two slashes are strong evidence of ``DD/MM/YYYY``, ``D/M/YY`` or
     ``YYYY/MM/DD``: parts of one to four digits fit, so that a digit lost
     or split in segmentation does not undo them. One slash must leave
-    ``DD/MM``, ``MM/YYYY`` or a day before a month and year whose slash was
-    missed (``DD/MMYYYY``).
+    ``DD/MM``, ``MM/YY``, ``MM/YYYY`` or ``YYYY/MM``. A lone slash with three
+    or six digits after it, or four on both sides, would be a date whose
+    other slash vanished; a handwritten one inside a number is far more
+    common (a date's other slash taken for a one is ``_slash_inside_date``'s).
     """
     if len(parts) == 2:
         a, b = parts
-        return (a in (1, 2) and b in (1, 2, 3, 4, 6)) or (a == 4 and b in (1, 2, 4))
+        return (a in (1, 2) and b in (1, 2, 4)) or (a == 4 and b in (1, 2))
     if len(parts) == 3:
         return all(1 <= part <= 4 for part in parts)
     return False
@@ -845,16 +895,24 @@ def _slashes_out_of_place(
     reading as a one makes the field a date or a plain number are ones (of
     equally few, those the classifier least believes are separators): a
     handwritten one can lean like a slash, and only its place tells them
-    apart. Marks the recognizer rejected (``unread``) stay separators.
-    Updates ``kinds`` and ``labels`` in place.
+    apart. A lone stroke that closes a number on its own is a one too: an
+    amount's slash comes with its hyphen. Marks the recognizer rejected
+    (``unread``) stay separators. Updates ``kinds`` and ``labels`` in place.
     """
     stroke = _is_lone_stroke(features) & ~unread
     for g in np.unique(groups):
         idx = np.flatnonzero((groups == g) & (kinds != "other"))
         idx = idx[np.argsort(boxes[idx, 0] + boxes[idx, 2] / 2.0, kind="stable")]
         digit = np.isin(kinds[idx], ("hand", "printed"))
-        # A slash with no digit after it ends an amount ("1500/-", "1500/"):
-        # it is left to the classifier.
+        # An amount ends in "/-": a lone stroke closing a number with nothing
+        # after it, not even the hyphen, is the number's last digit, a one.
+        end = len(idx) - 1
+        if end >= 1 and labels[idx[end]] == "sep:/" and stroke[idx[end]] and digit[:end].any():
+            kinds[idx[end]] = "hand"
+            labels[idx[end]] = "hand"
+            digit[end] = True
+        # A slash with no digit after it ends an amount ("1500/-"): it is
+        # left to the classifier.
         after = np.cumsum(digit[::-1])[::-1]
         at = [k for k in range(len(idx)) if labels[idx[k]] == "sep:/" and after[k] > 0]
         if not at:
@@ -901,7 +959,9 @@ def classify_marks(
     confidences : (N,) float ndarray, optional
         The recognizer's confidence in each mark's digit, in [0, 1]; low
         confidence is evidence of joined-up writing rather than touching
-        digits. Taken as 1 when not given.
+        digits, and high confidence in every mark of a long field keeps it
+        (``MarkParams.sure_marks``). Taken as 1 when not given, without
+        keeping any field on it.
     params : MarkParams, optional
         Line-level tuning; defaults to ``MarkParams()``.
 
@@ -925,6 +985,8 @@ def classify_marks(
     rejected = np.asarray(rejected, dtype=bool).reshape(-1)
     if rejected.shape != (n,):
         raise ValueError(f"rejected has shape {rejected.shape}; expected ({n},)")
+    # Without the recognizer's word no field is given back as read surely.
+    sure = confidences is not None
     if confidences is None:
         confidences = np.ones(n)
     confidences = np.asarray(confidences, dtype=np.float64).reshape(-1)
@@ -946,6 +1008,7 @@ def classify_marks(
     # digit-like piece of a word goes with its word.
     best = np.stack([p["hand"], p["printed"], p["separator"]], axis=1)
     kinds = np.asarray(MARK_KINDS[:3])[np.argmax(best, axis=1)].astype("<U9")
+    own_kinds = kinds.copy()
     # The recognizer rejects punctuation too: a rejected mark the classifier
     # takes for a separator stays one (it is no digit either way).
     unread = rejected
@@ -967,6 +1030,17 @@ def classify_marks(
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
+    kept = np.zeros(n, bool)
+    if sure:
+        kept = _keep_sure_fields(kinds, own_kinds, unread, confidences, groups, params)
+    kept_sep = kept & (kinds == "separator")
+    if kept_sep.any():
+        labels[kept_sep] = "sep:/"
+        if "separators" in classifier:
+            labels[kept_sep] = predict_classes(classifier["separators"], features[kept_sep]).astype(
+                str
+            )
+    labels[kept & (kinds != "separator")] = kinds[kept & (kinds != "separator")]
     unsure = np.where(rejected, 1.0, 1.0 - np.clip(confidences, 0.0, 1.0))
     _drop_joined_writing(kinds, p_other, unsure, boxes, groups, params)
     # Only in the fields left: a word's strokes are no ones.
