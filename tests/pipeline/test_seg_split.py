@@ -199,3 +199,113 @@ def test_a_mark_narrower_than_split_ratio_is_not_probed_by_default() -> None:
         score_crops=score,
     )  # fmt: skip
     assert len(pieces) == 1 and calls == []
+
+
+# --- narrow marks are probed only in fields of digits ------------------------------
+
+
+def _neighbour(width: int) -> np.ndarray:
+    """A 0 of the field's height, ``width`` px wide: a neighbour of the narrow mark."""
+    mask = np.zeros((80, width + 6), np.uint8)
+    cv2.ellipse(mask, (width // 2 + 3, 40), (width // 2, 37), 0, 0, 360, 1, 5)
+    return mask
+
+
+def _field_reader(sure: dict[int, float]) -> tuple[object, list[int]]:
+    """A stub recognizer and its log of calls (crops per call).
+
+    A crop as wide as a neighbour of ``sure`` (by its ink width) reads as
+    given there; the overlapping pair reads poorly as one digit and its pieces
+    well.
+    """
+    calls: list[int] = []
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        calls.append(len(crops))
+        out = []
+        for c in crops:
+            if c.shape[1] in sure:
+                out.append(sure[c.shape[1]])
+            else:
+                out.append(0.01 if c.shape[1] > 60 else 0.99)
+        return np.array(out)
+
+    return score, calls
+
+
+def _ink_width(mask: np.ndarray) -> int:
+    return int(cv2.boundingRect(mask)[2])
+
+
+def test_a_narrow_pair_is_cut_in_a_field_of_digits_and_kept_whole_in_a_word() -> None:
+    pair = _overlapping_pair()
+    # Field 0: the pair among three 0s read surely. Field 1: the same pair among
+    # three marks the recognizer rejects (letters of a handwritten word).
+    digits, letters = [_neighbour(44)] * 3, [_neighbour(36)] * 3
+    sure = {_ink_width(digits[0]): 0.99, _ink_width(letters[0]): 0.0}
+    score, calls = _field_reader(sure)
+    masks = [*digits, pair, *letters, pair]
+    pieces = split_marks(
+        masks,
+        digit_heights=[HEIGHT] * 8,
+        digit_widths=[WIDTH] * 8,
+        split_ratio=1.4,
+        overlap_ratio=1.1,
+        fields=[0, 0, 0, 0, 1, 1, 1, 1],
+        score_crops=score,
+    )
+    assert [len(p) for p in pieces] == [1, 1, 1, 2, 1, 1, 1, 1]
+    # One call for the two pairs' wholes; one for their pieces and the six
+    # neighbours; none for the pieces, each one digit wide.
+    assert len(calls) == 2 and calls[0] == 2 and calls[1] >= 6 + 4
+
+
+def test_a_narrow_pair_is_not_probed_with_too_few_sure_neighbours() -> None:
+    pair = _overlapping_pair()
+    sure_one, unsure_one = _neighbour(44), _neighbour(36)
+    sure = {_ink_width(sure_one): 0.99, _ink_width(unsure_one): 0.5}
+    cases = [
+        ([sure_one], 1),  # one neighbour: no field to judge by
+        ([sure_one, sure_one], 2),
+        ([sure_one] * 4 + [unsure_one], 2),  # four neighbours in five read surely
+        ([sure_one] * 3 + [unsure_one], 1),  # three in four
+    ]
+    for neighbours, expected in cases:
+        score, _ = _field_reader(sure)
+        n = len(neighbours) + 1
+        pieces = split_marks(
+            [pair, *neighbours],
+            digit_heights=[HEIGHT] * n,
+            digit_widths=[WIDTH] * n,
+            split_ratio=1.4,
+            overlap_ratio=1.1,
+            fields=[0] * n,
+            score_crops=score,
+        )
+        assert len(pieces[0]) == expected, len(neighbours)
+
+
+def test_a_wide_pair_is_cut_whatever_its_field() -> None:
+    # The field check is for narrow marks only: a pair wider than split_ratio
+    # among rejected marks is judged by its own reading, as before.
+    pair, letter = _two_zeros_touching(), _neighbour(36)
+    score, calls = _field_reader({_ink_width(letter): 0.0})
+    pieces = split_marks(
+        [pair, letter, letter],
+        digit_heights=[HEIGHT] * 3,
+        digit_widths=[WIDTH] * 3,
+        split_ratio=1.4,
+        overlap_ratio=1.1,
+        fields=[0, 0, 0],
+        score_crops=score,
+    )
+    assert [len(p) for p in pieces] == [2, 1, 1]
+    assert len(calls) == 1  # no narrow mark: the neighbours are not read
+
+
+def test_split_marks_wants_one_field_per_mark() -> None:
+    with pytest.raises(ValueError, match="one field per mark"):
+        split_marks(
+            [_wide_two()], digit_heights=[HEIGHT], digit_widths=[WIDTH], split_ratio=1.4,
+            score_crops=None, fields=[0, 1],
+        )  # fmt: skip

@@ -189,6 +189,7 @@ def _digit_crops(
         digit_widths=[sizes[k][1] for k in owners],
         split_ratio=split_ratio,
         overlap_ratio=overlap_ratio,
+        fields=owners,
         score_crops=score_crops,
     )
     per_field: list[list[Piece]] = [[] for _ in named]

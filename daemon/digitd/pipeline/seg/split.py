@@ -40,6 +40,11 @@ _MIN_PIECE_HEIGHT = 0.6
 # Both pieces read at least this surely (their product) while the whole reads
 # below ``_CONFIDENT``: two digits, however narrow the pair.
 _SURE_PAIR = 0.7
+# A narrow mark is probed only in a field of digits: at least this share of the
+# field's other marks (and at least ``_MIN_NEIGHBOURS`` of them) read surely as
+# digits. In a handwritten word most letters are rejected or read unsure.
+_DIGIT_FIELD = 0.8
+_MIN_NEIGHBOURS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +258,16 @@ def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndar
 
 
 def _read_plans(
-    plans: Sequence[_Plan | Box | None], score_crops: Scorer
+    plans: Sequence[_Plan | Box | None],
+    score_crops: Scorer,
+    *,
+    gate: _Gate | None = None,
 ) -> list[np.ndarray | None]:
-    """Scores per plan: [whole, left0, right0, ...]; only [whole] for a probe read surely.
+    """Scores per plan: [whole, left0, right0, ...]; only [whole] for a probe not tried.
 
     The wholes and the candidates of wide marks are read in one call; the
-    candidates of probes whose whole reads unsure, in a second.
+    candidates of probes whose whole reads unsure, in a second, with the
+    crops ``gate`` asks for to decide which of those probes are tried.
     """
     crops: list[np.ndarray] = []
     spans: list[tuple[int, int]] = []
@@ -279,16 +288,83 @@ def _read_plans(
         if isinstance(plan, _Plan) and plan.probe and scores[k][0] < _CONFIDENT  # type: ignore[index]
     ]
     if unsure:
-        more: list[np.ndarray] = []
+        context = [] if gate is None else gate.crops(unsure, scores)
+        more: list[np.ndarray] = list(context)
         parts: list[tuple[int, int]] = []
         for k in unsure:
             start = len(more)
             more += _pair_crops(plans[k])  # type: ignore[arg-type]
             parts.append((start, len(more)))
         extra = np.asarray(score_crops(more), dtype=np.float64)
+        tried = set(unsure) if gate is None else gate.allowed(unsure, extra[: len(context)])
         for k, (a, b) in zip(unsure, parts, strict=True):
-            scores[k] = np.concatenate([scores[k], extra[a:b]])  # type: ignore[list-item]
+            if k in tried:
+                scores[k] = np.concatenate([scores[k], extra[a:b]])  # type: ignore[list-item]
     return scores
+
+
+def _is_digit_field(neighbours: np.ndarray) -> bool:
+    """Whether a field's other marks, by their (n,) whole scores, are digits.
+
+    Digits beside a narrow mark read surely; the letters of a handwritten
+    word are mostly rejected or read unsure.
+    """
+    sure = neighbours >= _CONFIDENT
+    return len(neighbours) >= _MIN_NEIGHBOURS and float(sure.mean()) >= _DIGIT_FIELD
+
+
+class _Gate:
+    """Which probes of a round are tried: those in fields of digits.
+
+    A probe's field is judged by its other marks' whole scores
+    (``_is_digit_field``); the wholes not read yet are read with the probes'
+    candidates, and kept in ``known`` (by mark index) for later rounds.
+    """
+
+    def __init__(
+        self,
+        plans: Sequence[_Plan | Box | None],
+        pending: Sequence[tuple[int, int, np.ndarray, int, int]],
+        masks: Sequence[np.ndarray],
+        field_of: Sequence[int],
+        known: dict[int, float],
+    ) -> None:
+        self.plans, self.pending, self.masks = plans, pending, masks
+        self.field_of, self.known = field_of, known
+        self.members: dict[int, list[int]] = {}
+        for i, f in enumerate(field_of):
+            self.members.setdefault(f, []).append(i)
+        self.context: list[int] = []
+
+    def crops(self, unsure: list[int], scores: list[np.ndarray | None]) -> list[np.ndarray]:
+        """Whole crops of the marks that share a field with the ``unsure`` probes."""
+        # A mark planned this round whole as it came was read in the first call.
+        for k, (i, _, m, _, _) in enumerate(self.pending):
+            if isinstance(self.plans[k], _Plan) and m is self.masks[i]:
+                self.known[i] = float(scores[k][0])  # type: ignore[index]
+        wanted = sorted(
+            {j for k in unsure for j in self.members[self.field_of[self.pending[k][0]]]}
+        )
+        crops: list[np.ndarray] = []
+        self.context = []
+        for j in wanted:
+            box = _trim(self.masks[j], 0) if j not in self.known else None
+            if box is not None:
+                crops.append(_to_image(self.masks[j], box))
+                self.context.append(j)
+        return crops
+
+    def allowed(self, unsure: list[int], around: np.ndarray) -> set[int]:
+        """The ``unsure`` probes whose fields are fields of digits."""
+        self.known.update(zip(self.context, around.tolist(), strict=True))
+        keep: set[int] = set()
+        for k in unsure:
+            i = self.pending[k][0]
+            field = self.members[self.field_of[i]]
+            others = [self.known[j] for j in field if j != i and j in self.known]
+            if _is_digit_field(np.asarray(others, np.float64)):
+                keep.add(k)
+        return keep
 
 
 def split_marks(
@@ -299,6 +375,7 @@ def split_marks(
     split_ratio: float,
     score_crops: Scorer | None,
     overlap_ratio: float | None = None,
+    fields: Sequence[int] | None = None,
     depth: int = 3,
 ) -> list[list[MarkPiece]]:
     """Cut each mark into single digits where it is too wide for one.
@@ -314,9 +391,10 @@ def split_marks(
     mark more than twice as wide as one digit is cut at its best candidate
     regardless. A mark between ``overlap_ratio`` digit widths and
     ``split_ratio`` (two digits overlapping) is tried only when the whole
-    reads unsure. The
-    candidates of all marks are read in one recognizer call per round (two
-    when narrow marks read unsure are tried).
+    reads unsure and, given ``fields``, its field's other marks read as
+    digits. The candidates of all marks are read in one recognizer call per
+    round (two when narrow marks read unsure are tried); the whole marks of
+    fields holding such a narrow mark join the second call.
 
     Parameters
     ----------
@@ -333,8 +411,13 @@ def split_marks(
     overlap_ratio : float, optional
         Marks between this many expected digit widths and ``split_ratio``
         are tried when the recognizer is unsure of them as one digit. None
-        (the default) is ``split_ratio``: no such probe, because it also
-        cuts joined letters of handwritten words into digit-like pieces.
+        (the default) is ``split_ratio``: no such probe.
+    fields : sequence of int, optional
+        Per mark, the field it belongs to. When given, a mark narrower than
+        ``split_ratio`` is tried only in a field of digits: at least
+        ``_MIN_NEIGHBOURS`` other marks, of which ``_DIGIT_FIELD`` read
+        surely as digits. Without it the probe would cut the joined letters
+        of a handwritten word (a payee's name) into digit-like pieces.
     depth : int
         Most rounds of cutting (a mark of four touching digits needs two).
 
@@ -349,6 +432,13 @@ def split_marks(
             f"expected one digit height and width per mark, got {len(masks)} masks, "
             f"{len(digit_heights)} heights and {len(digit_widths)} widths"
         )
+    field_of = None if fields is None else [int(f) for f in fields]
+    if field_of is not None and len(field_of) != len(masks):
+        raise ValueError(
+            f"expected one field per mark, got {len(masks)} masks and {len(field_of)} fields"
+        )
+    # Whole-mark scores read so far (by mark index), for the fields' context.
+    known: dict[int, float] = {}
     # Each mark's pieces as a tree: a piece still to be tried is a list
     # [mask, x offset, depth], replaced by its pieces when decided.
     results: list[list[object]] = [[[m, 0, depth]] for m in masks]
@@ -375,8 +465,11 @@ def split_marks(
             for i, _, m, _, d in pending
         ]
         scores: list[np.ndarray | None] = [None] * len(plans)
-        if score_crops is not None:
+        if score_crops is not None and field_of is None:
             scores = _read_plans(plans, score_crops)
+        elif score_crops is not None:
+            gate = _Gate(plans, pending, masks, field_of, known)
+            scores = _read_plans(plans, score_crops, gate=gate)
         replaced: dict[tuple[int, int], list[object]] = {}
         for (i, j, m, x0, d), plan, score in zip(pending, plans, scores, strict=True):
             if plan is None:

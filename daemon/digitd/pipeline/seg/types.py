@@ -36,7 +36,7 @@ class SegmentationParams:
     max_digit_height_mm: float = 16.0
     field_gap_mm: float = 8.0
     split_ratio: float = 1.4
-    overlap_ratio: float = 1.4
+    overlap_ratio: float = 1.1
     max_mark_aspect: float = 3.5
     merge_gap_mm: float = 1.2
     line_min_length_mm: float = 12.0
