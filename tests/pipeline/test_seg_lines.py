@@ -119,3 +119,38 @@ def test_the_foot_of_a_stem_on_an_underline_is_not_a_wall() -> None:
     for x in (200, 420, 640):
         foot = (slice(193, 198), slice(x + 25, x + 36))  # between the skip and the line
         assert clean[foot].sum() > 0.9 * ink[foot].sum()
+
+
+def _comb(page: np.ndarray, x0: int, cells: int, *, pitch: int = 77, y: int = 300) -> list[int]:
+    """A comb field: its baseline and ticks 2.3 mm tall; returns the ticks' columns."""
+    cv2.line(page, (x0, y), (x0 + pitch * cells, y), 0, 2)
+    ticks = [x0 + pitch * k for k in range(cells + 1)]
+    for x in ticks:
+        cv2.line(page, (x, y), (x, y - 28), 0, 2)
+    return ticks
+
+
+def test_comb_ticks_every_other_digit_touches_go_by_the_pitch() -> None:
+    page = _blank(w=1000)
+    ticks = _comb(page, 60, 8)
+    # 0s leaning on the 2nd, 4th and 6th ticks: the ticks found are two pitches apart.
+    for k in (1, 3, 5):
+        cv2.ellipse(page, (ticks[k] + 26, 262), (24, 32), 0, 0, 360, 0, 6, cv2.LINE_AA)
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    for k in (1, 3, 5):
+        tick = (slice(283, 298), slice(ticks[k] - 2, ticks[k] + 3))
+        assert clean[tick].sum() <= 3, k
+        zero = (slice(228, 296), slice(ticks[k] + 4, ticks[k] + 52))
+        assert clean[zero].sum() > 0.9 * ink[zero].sum()
+
+
+def test_comb_ticks_of_another_field_on_the_same_row_do_not_set_the_pitch() -> None:
+    page = _blank(w=1100)
+    _comb(page, 20, 4, pitch=50)  # a comb of another pitch, a gap in the line
+    ticks = _comb(page, 300, 8)
+    cv2.ellipse(page, (ticks[3] + 26, 262), (24, 32), 0, 0, 360, 0, 6, cv2.LINE_AA)
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    tick = (slice(283, 298), slice(ticks[3] - 2, ticks[3] + 3))
+    assert clean[tick].sum() <= 3

@@ -222,16 +222,32 @@ def _find_ticks(
         keep[group + 1] = 1
     found = _kept(rest.shape, points, keep)
     for group in combs:
-        for top, bottom, x0, x1 in _hidden_ticks(
-            small,
-            near_h[int(np.median(foot[group]))] > 0,
-            xs[group],
-            foot[group],
-            w[group],
-            h[group],
-            standing=bool(standing[group[0]]),
-        ):
-            found[top:bottom, x0:x1] |= small[top:bottom, x0:x1]
+        line = near_h[int(np.median(foot[group]))] > 0
+        # One comb's ticks stand on one unbroken line: ticks on the same row of
+        # another line (the next form field, a box beside it) are not its pitch.
+        group = group[np.argsort(xs[group])]
+        # Columns without line left of each tick: equal for the ticks of one run.
+        off = np.flatnonzero(~line)
+        gaps = np.searchsorted(off, xs[group])
+        for at in np.split(np.arange(len(group)), np.flatnonzero(np.diff(gaps)) + 1):
+            if len(at) < _MIN_TICKS:
+                continue
+            run, before = group[at], int(gaps[at[0]])
+            # The run's own stretch of line, between the gaps either side of it.
+            own = np.zeros_like(line)
+            start = int(off[before - 1]) + 1 if before > 0 else 0
+            stop = int(off[before]) if before < len(off) else len(line)
+            own[start:stop] = True
+            for top, bottom, x0, x1 in _hidden_ticks(
+                small,
+                own,
+                xs[run],
+                foot[run],
+                w[run],
+                h[run],
+                standing=bool(standing[run[0]]),
+            ):
+                found[top:bottom, x0:x1] |= small[top:bottom, x0:x1]
     return found
 
 
@@ -272,7 +288,11 @@ def _hidden_ticks(
     out: list[tuple[int, int, int, int]] = []
     order = np.sort(xs.astype(np.float64))
     steps = np.diff(order)
-    pitch = float(np.median(steps))
+    if len(steps) == 0 or steps.min() <= 0:
+        return out
+    # The pitch is the shortest step, refined over all: where digits touch every other
+    # tick, most steps found are two or three pitches long, and their median is not one.
+    pitch = float(steps.sum() / np.maximum(np.round(steps / steps.min()), 1).sum())
     if pitch < 3 * float(np.median(widths)) + 3:
         return out
     cells = steps / pitch
