@@ -445,7 +445,8 @@ def _stroke(dx: int, dy: int, size: int = 60) -> np.ndarray:
     return canvas
 
 
-def test_a_lone_stroke_before_a_closing_hyphen_is_the_slash_of_an_amount() -> None:
+def _amount_ending_in_slash_hyphen() -> tuple[list[np.ndarray], np.ndarray, list[list[float]]]:
+    """Crops, boxes and classifier rows of "88/-": two eights, a stroke, a hyphen."""
     glyph = render_glyph("8", _sans(), 60)
     hyphen = np.full((12, 30), 255, np.uint8)
     hyphen[3:9, 2:28] = 0
@@ -453,12 +454,18 @@ def test_a_lone_stroke_before_a_closing_hyphen_is_the_slash_of_an_amount() -> No
     boxes = np.array([(0, 0, *glyph.shape[::-1]), (45, 0, *glyph.shape[::-1]), (90, 0, 33, 68)])
     boxes = np.vstack([boxes, (130, 30, 30, 12)])
     probs = [[0.9, 0.1, 0, 0]] * 3 + [[0, 0, 1.0, 0]]
+    return crops, boxes, probs
+
+
+def test_a_lone_stroke_before_a_closing_hyphen_is_the_slash_of_an_amount() -> None:
+    crops, boxes, probs = _amount_ending_in_slash_hyphen()
     marks = classify_marks(crops, boxes, np.zeros(4, int), _fixed(probs, separator="sep:-"))
     assert list(marks.kinds) == ["hand", "hand", "separator", "separator"]
     assert list(marks.text) == ["", "", "/", "-"]
     # A loop before the hyphen is a digit; so is a stroke that does not end the field.
+    eight, hyphen = crops[0], crops[3]
     looped = classify_marks(
-        [glyph, glyph, glyph, hyphen], boxes, np.zeros(4, int), _fixed(probs, separator="sep:-")
+        [eight, eight, eight, hyphen], boxes, np.zeros(4, int), _fixed(probs, separator="sep:-")
     )
     assert list(looped.kinds) == ["hand", "hand", "hand", "separator"]
     moved = boxes.copy()
@@ -693,13 +700,7 @@ def test_a_lone_stroke_taken_for_a_slash_where_no_date_has_one_is_a_one() -> Non
 def test_punctuation_the_recognizer_rejects_stays_punctuation() -> None:
     # The closing hyphen of "88/-": the recognizer rejects it, the classifier
     # calls it a hyphen, and the stroke before it is the slash.
-    glyph = render_glyph("8", _sans(), 60)
-    hyphen = np.full((12, 30), 255, np.uint8)
-    hyphen[3:9, 2:28] = 0
-    crops = [glyph, glyph, _stroke(25, 60), hyphen]
-    boxes = np.array([(0, 0, *glyph.shape[::-1]), (45, 0, *glyph.shape[::-1]), (90, 0, 33, 68)])
-    boxes = np.vstack([boxes, (130, 30, 30, 12)])
-    probs = [[0.9, 0.1, 0, 0]] * 3 + [[0, 0, 1.0, 0]]
+    crops, boxes, probs = _amount_ending_in_slash_hyphen()
     rejected = np.array([False, False, False, True])
     marks = classify_marks(
         crops, boxes, np.zeros(4, int), _fixed(probs, separator="sep:-"), rejected=rejected
