@@ -27,9 +27,9 @@ def _zero(page: np.ndarray, x: int, y: int, h: int = 60, w: int = 5) -> None:
     cv2.ellipse(page, (x + h // 3, y + h // 2), (h // 3, h // 2), 0, 0, 360, 0, w, cv2.LINE_AA)
 
 
-def _marks(page: np.ndarray) -> Marks:
-    ink = binarize_page(page, px_per_mm=PPM)
-    marks = find_marks(
+def _find(ink: np.ndarray) -> Marks:
+    """The marks of a binary ``ink`` image, at the settings every test here uses."""
+    return find_marks(
         ink,
         px_per_mm=PPM,
         speck_mm=0.8,
@@ -38,7 +38,11 @@ def _marks(page: np.ndarray) -> Marks:
         max_aspect=3.5,
         merge_gap_mm=1.2,
     )
-    return join_fragments(marks, px_per_mm=PPM, min_height_mm=3.0)
+
+
+def _marks(page: np.ndarray) -> Marks:
+    ink = binarize_page(page, px_per_mm=PPM)
+    return join_fragments(_find(ink), px_per_mm=PPM, min_height_mm=3.0)
 
 
 def test_comb_ticks_between_the_digits_of_a_date_do_not_make_it_text() -> None:
@@ -287,30 +291,10 @@ def test_a_box_wall_left_by_line_removal_is_found_and_a_one_spanning_a_cell_is_n
     ink[101:182, 100:104] = 1  # the wall, 80 px tall
     ink[101:182, 250:256] = 1  # the 1, as tall, in the row
     cv2.ellipse(ink, (190, 140), (20, 30), 0, 0, 360, 1, 5)  # a 0 in the first cell
-    marks = find_marks(
-        ink,
-        px_per_mm=PPM,
-        speck_mm=0.8,
-        min_height_mm=3.0,
-        max_height_mm=16.0,
-        max_aspect=3.5,
-        merge_gap_mm=1.2,
-    )
+    marks = _find(ink)
     walls = find_wall_stubs(marks, horizontal, px_per_mm=PPM, min_height_mm=3.0)
     assert len(marks.boxes) == 3
     assert marks.boxes[walls, 0].tolist() == [100]
-
-
-def _find(ink: np.ndarray) -> Marks:
-    return find_marks(
-        ink,
-        px_per_mm=PPM,
-        speck_mm=0.8,
-        min_height_mm=3.0,
-        max_height_mm=16.0,
-        max_aspect=3.5,
-        merge_gap_mm=1.2,
-    )
 
 
 def test_a_leaning_one_whose_foot_passes_under_a_zero_stays_its_own_mark() -> None:
