@@ -33,7 +33,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import digitd.synth.pages as synth_pages
 from bench_segmentation import encode
 from digitd.model.format import load_model
 from digitd.model.sources import read_idx
@@ -46,55 +45,6 @@ from digitd.synth import DigitBank, ScanStyle, make_cheque, make_form, random_st
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class _Recorder:
-    """Keeps the MNIST index and clean drawing of every digit of every kept field.
-
-    Wraps the generator's pen and its sheet's ``write`` (benchmark only): a
-    field is kept by the generator only when all its digits fit, and then it
-    is the sheet's newest field.
-    """
-
-    def __init__(self) -> None:
-        self.index = -1
-        self.drawn: list[tuple[int, np.ndarray]] = []
-        self.fields: list[list[tuple[int, np.ndarray]]] = []
-        self.render = synth_pages.render_digit
-        self.write = synth_pages._Sheet.write
-
-    def install(self) -> None:
-        recorder = self
-
-        def write(sheet: object, *args: object, **kw: object) -> None:
-            before = len(sheet.fields)  # type: ignore[attr-defined]
-            recorder.drawn = []
-            recorder.write(sheet, *args, **kw)  # type: ignore[arg-type]
-            if len(sheet.fields) > before:  # type: ignore[attr-defined]
-                recorder.fields.append(recorder.drawn)
-
-        def render_digit(image: np.ndarray, **kw: object) -> np.ndarray:
-            alpha = recorder.render(image, **kw)  # type: ignore[arg-type]
-            recorder.drawn.append((recorder.index, alpha))
-            return alpha
-
-        synth_pages.render_digit = render_digit
-        synth_pages._Sheet.write = write  # type: ignore[method-assign]
-
-    def uninstall(self) -> None:
-        synth_pages.render_digit = self.render
-        synth_pages._Sheet.write = self.write  # type: ignore[method-assign]
-
-
-class _Bank(DigitBank):
-    recorder: _Recorder | None = None
-
-    def draw(self, digit: int, rng: np.random.Generator) -> np.ndarray:
-        pool = self._by_label[digit]
-        index = int(pool[int(rng.integers(len(pool)))])
-        if self.recorder is not None:
-            self.recorder.index = index
-        return self.images[index]
-
-
 def _centred(truth_box: tuple[int, ...], box: tuple[int, ...]) -> bool:
     cx, cy = box[0] + box[2] / 2.0, box[1] + box[3] / 2.0
     return bool(
@@ -103,39 +53,37 @@ def _centred(truth_box: tuple[int, ...], box: tuple[int, ...]) -> bool:
     )
 
 
-def collect(bank: _Bank, recorder: _Recorder, model: object, pages: int, seed: int) -> dict:
-    """Crops, clean drawings, MNIST indices and labels of correctly segmented digits."""
+def collect(bank: DigitBank, model: object, pages: int, seed: int) -> dict:
+    """Crops, clean drawings, source images and labels of correctly segmented digits."""
     params = ReadParams()
     scorer = make_crop_scorer(model)  # type: ignore[arg-type]
     rng = np.random.default_rng(seed)
-    out: dict[str, list] = {"crop": [], "drawing": [], "index": [], "label": [], "dpi": []}
+    out: dict[str, list] = {"crop": [], "drawing": [], "source": [], "label": [], "dpi": []}
     total = 0
     for kind, make in (("cheque", make_cheque), ("form", make_form)):
         for i in range(pages):
             style = random_style(rng) if i >= 2 else ScanStyle(tinted=kind == "cheque")
-            recorder.fields = []
             page = make(bank, rng, style=style)
-            per_field = recorder.fields
             total += sum(len(t.text) for t in page.fields)
             data, _ = encode(page)
             loaded = load_pages(data)[0]
             segmented = segment_page(
                 loaded.image, dpi=loaded.dpi, params=params.segmentation, score_crops=scorer
             )
-            for truth, chunk in zip(page.fields, per_field, strict=True):
+            for truth in page.fields:
                 for fld in segmented.fields:
                     if len(fld.digits) == len(truth.digit_boxes) and all(
                         _centred(t, d.box)
                         for t, d in zip(truth.digit_boxes, fld.digits, strict=True)
                     ):
-                        for ch, crop, (index, alpha) in zip(
-                            truth.text, fld.digits, chunk, strict=True
+                        for ch, crop, source, alpha in zip(
+                            truth.text, fld.digits, truth.sources, truth.drawings, strict=True
                         ):
                             out["crop"].append(crop.image)
                             out["drawing"].append(
                                 (255 - np.clip(alpha * 255, 0, 255)).astype(np.uint8)
                             )
-                            out["index"].append(index)
+                            out["source"].append(source)
                             out["label"].append(int(ch))
                             out["dpi"].append(style.dpi)
                         break
@@ -173,14 +121,7 @@ def main() -> None:
     models = [load_model(p) for p in paths]
 
     images, labels = read_idx(args.mnist / "t10k-images-idx3-ubyte.gz")
-    recorder = _Recorder()
-    bank = _Bank(images, labels)
-    bank.recorder = recorder
-    recorder.install()
-    try:
-        got = collect(bank, recorder, models[0], args.pages, args.seed)
-    finally:
-        recorder.uninstall()
+    got = collect(DigitBank(images, labels), models[0], args.pages, args.seed)
     y = np.array(got["label"])
     damaged = _damaged(got["crop"], got["drawing"], np.array(got["dpi"]))
     n = len(y)
@@ -196,7 +137,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|")
     for path, model in zip(paths, models, strict=True):
-        mnist = classify_digits(images[np.array(got["index"])], model).labels.astype(int) == y
+        mnist = classify_digits(np.stack(got["source"]), model).labels.astype(int) == y
         drawing = classify_digits(got["drawing"], model).labels.astype(int) == y
         crop = classify_digits(got["crop"], model).labels.astype(int) == y
         lost = ~crop & drawing

@@ -86,6 +86,17 @@ def test_a_field_that_runs_off_the_page_leaves_no_ink(bank: DigitBank) -> None:
     assert [f.text for f in sheet.fields] == ["12"] and sheet.hand.max() > 0.5
 
 
+def test_a_field_keeps_each_digits_source_and_clean_drawing(bank: DigitBank) -> None:
+    sheet = _Sheet((60.0, 20.0), 300.0)
+    sheet.write("near", "407", bank, np.random.default_rng(0), x=5.0, baseline=15.0, height=6.0)
+    (field,) = sheet.fields
+    drawn = [np.flatnonzero(np.all(bank.images == s, axis=(1, 2))) for s in field.sources]
+    assert [int(bank.labels[d[0]]) for d in drawn] == [4, 0, 7]
+    for (x, y, w, h), drawing in zip(field.digit_boxes, field.drawings, strict=True):
+        assert drawing.shape == (h, w)
+        np.testing.assert_array_equal(sheet.hand[y : y + h, x : x + w] >= drawing, True)
+
+
 def test_the_same_seed_gives_the_same_page_and_dpi_scales_it(bank: DigitBank) -> None:
     a = make_cheque(bank, np.random.default_rng(2))
     b = make_cheque(bank, np.random.default_rng(2))

@@ -101,12 +101,21 @@ _BANKS = ("Northfield Savings Bank", "Union Trust Company", "Harbour City Bank",
 
 @dataclass(frozen=True, slots=True)
 class TruthField:
-    """A handwritten field: its digits and box (x, y, w, h) in the page's pixels."""
+    """A handwritten field: its digits and box (x, y, w, h) in the page's pixels.
+
+    ``sources`` are the digit images the field was drawn from (as the bank
+    holds them) and ``drawings`` the pen's clean drawing of each, (h, w)
+    float32 alpha in [0, 1] before paper, print, skew and scan; both are for
+    benchmarks that follow a digit from its source to its page crop, and are
+    left out of comparisons.
+    """
 
     name: str
     text: str
     box: Box
     digit_boxes: tuple[Box, ...] = ()
+    sources: tuple[np.ndarray, ...] = field(default=(), compare=False, repr=False)
+    drawings: tuple[np.ndarray, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +255,7 @@ class _Sheet:
         cursor = x * self.ppm
         boxes: list[Box] = []
         inks: list[np.ndarray] = []
+        sources: list[np.ndarray] = []
         for i, ch in enumerate(text):
             size = height * float(rng.uniform(0.9, 1.1)) * self.ppm
             image = bank.draw(int(ch), rng)
@@ -263,6 +273,7 @@ class _Sheet:
             if left_i < 0 or top_i < 0 or left_i + w > self.shape[1] or top_i + h > self.shape[0]:
                 continue
             inks.append(alpha)
+            sources.append(image)
             boxes.append((left_i, top_i, w, h))
             gap = float(rng.uniform(0.5, 1.8))
             if rng.random() < touching_rate:
@@ -277,7 +288,16 @@ class _Sheet:
         x0, y0 = arr[:, 0].min(), arr[:, 1].min()
         x1, y1 = (arr[:, 0] + arr[:, 2]).max(), (arr[:, 1] + arr[:, 3]).max()
         box = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
-        self.fields.append(TruthField(name=name, text=text, box=box, digit_boxes=tuple(boxes)))
+        self.fields.append(
+            TruthField(
+                name=name,
+                text=text,
+                box=box,
+                digit_boxes=tuple(boxes),
+                sources=tuple(sources),
+                drawings=tuple(inks),
+            )
+        )
 
     def scribble(self, rng: np.random.Generator, *, x: float, baseline: float) -> None:
         """A signature: one long looping pen stroke."""
