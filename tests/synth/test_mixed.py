@@ -94,3 +94,18 @@ def test_a_boxed_date_has_one_handwritten_digit_per_printed_box(
         g for g in page.glyphs if g.kind == "letter" and g.char in "DMY" and g.box[0] >= x - 5
     ]
     assert len(legend) >= 8
+
+
+def test_amounts_stay_on_the_cheque(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    # A long amount starts where the box does; the writer writes it smaller
+    # rather than off the page's edge, where its truth could not be read.
+    rng = np.random.default_rng(1)
+    right_edges = []
+    for _ in range(12):
+        page = make_mixed_cheque(*digits, rng, dpi=150)
+        amount = next(f for f in page.fields if f.name == "amount")
+        x, _, w, _ = amount.box
+        right_edges.append((x + w) / page.image.shape[1])
+        hand = [g for g in page.glyphs if g.kind == "hand" and x <= g.box[0] < x + w]
+        assert len(hand) >= len(amount.text)
+    assert max(right_edges) < 1.0 - 2.5 / 202

@@ -254,8 +254,18 @@ def _handwritten_field(
     fonts: Sequence[Path],
 ) -> MixedField | None:
     height = max(12, canvas.mm(height_mm))
-    glyphs = layout_handwriting(text, pick_digit, height=height, rng=rng, fonts=fonts)
-    if not glyphs:
+    room = canvas.shape[1] - canvas.mm(3.0) - canvas.mm(x_mm)
+    for _ in range(4):
+        glyphs = layout_handwriting(text, pick_digit, height=height, rng=rng, fonts=fonts)
+        if not glyphs:
+            return None
+        width = max(g.x + g.ink.shape[1] for g in glyphs) - int(height * 0.5)
+        if width <= room:
+            break
+        # A writer short of room writes smaller; a field cut off by the
+        # page's edge would carry truth nobody can read.
+        height = max(12, int(height * room / width * 0.95))
+    else:
         return None
     alpha = canvas.layer(ink)
     x = canvas.mm(x_mm) - int(height * 0.5)
