@@ -78,9 +78,9 @@ def estimate_skew(ink: np.ndarray, *, px_per_mm: float, max_degrees: float = 5.0
     """
     if max_degrees <= 0:
         return 0.0
-    # Every factor-th pixel, keeping 4 to 8 px per mm (as is below 4): the
-    # 200-dpi work image (7.9 px per mm) is searched whole, a 300-dpi page
-    # (11.8) at every second pixel.
+    # Every factor-th pixel either way, which keeps 4 to 8 px per mm (a mask
+    # coarser than 4 is taken whole): the 200-dpi work image (7.9 px per mm)
+    # is searched whole, a 300-dpi one (11.8) at every second pixel.
     factor = max(1, int(px_per_mm / 4.0))
     small = ink[::factor, ::factor] if factor > 1 else ink
     # The ink as flat indices in row-major order: numpy finds the true values
