@@ -13,8 +13,14 @@ Usage (from the repository root):
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_page_speed.py
         [--mnist DIR] [--model models/default.joblib] [--pages 5] [--repeat 5]
-        [--seed 1] [--format png|jpeg] [--cpu] [--cache DIR] [--profile cheque|form]
-        [--plain-malloc]
+        [--seed 1] [--format png|jpeg] [--skew DEGREES] [--cpu] [--cache DIR]
+        [--profile cheque|form] [--plain-malloc]
+
+By default every other page is drawn with a random skew of up to 3 degrees
+and the others straight, so the median page is straight. Real scans are
+nearly always a little askew, and a skewed page pays for the rotation (and
+for its effects on later steps); ``--skew 1.5`` draws every page at 1.5
+degrees to show that cost (``--skew 0``: every page straight).
 
 The process keeps freed page buffers for the next page, as a daemon worker
 does (`digitd.service.memory.keep_freed_memory`); ``--plain-malloc`` leaves
@@ -70,8 +76,8 @@ _STEPS: tuple[tuple[Any, str, str], ...] = (
     (segment_module, "_resample", "scale+resample+channel"),
     (segment_module, "select_ink_channel", "scale+resample+channel"),
     (segment_module, "binarize_page", "binarize"),
-    (segment_module, "estimate_skew", "deskew"),
-    (segment_module, "rotate_ink", "deskew"),
+    (segment_module, "estimate_skew", "skew"),
+    (segment_module, "rotate_ink", "rotate"),
     (segment_module, "remove_form_lines", "lines"),
     (segment_module, "find_marks", "marks+group"),
     (segment_module, "join_fragments", "marks+group"),
@@ -85,7 +91,8 @@ STEP_NAMES = (
     "load",
     "scale+resample+channel",
     "binarize",
-    "deskew",
+    "skew",
+    "rotate",
     "lines",
     "marks+group",
     "split/merge",
@@ -165,6 +172,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs of each page")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--format", choices=("png", "jpeg"), default="png", help="file format")
+    parser.add_argument(
+        "--skew",
+        type=float,
+        default=None,
+        help="draw every page at this skew (default: every other page random, up to 3 degrees)",
+    )
     parser.add_argument("--cpu", action="store_true", help="time with the CPU clock")
     parser.add_argument("--cache", type=Path, default=None, help="keep generated files here")
     parser.add_argument("--profile", choices=("cheque", "form"), default=None)
@@ -184,7 +197,8 @@ def main() -> None:
     clock.install()
 
     kinds = (("cheque", make_cheque), ("form", make_form))
-    name = f"pages-{args.seed}-{args.pages}-{args.format}.pickle"
+    skew_tag = "mixed" if args.skew is None else f"skew{args.skew:g}"
+    name = f"pages-{args.seed}-{args.pages}-{args.format}-{skew_tag}.pickle"
     cached = args.cache / name if args.cache else None
     files: dict[str, list[bytes]] = {}
     if cached is not None and cached.exists():
@@ -194,6 +208,8 @@ def main() -> None:
             files[kind] = []
             for i in range(args.pages):
                 skew = float(rng.uniform(-3.0, 3.0)) if i % 2 else 0.0
+                if args.skew is not None:
+                    skew = args.skew
                 tinted = kind == "cheque" or i % 2 == 1
                 style = ScanStyle(dpi=300.0, skew_degrees=skew, tinted=tinted)
                 files[kind].append(encode(make(bank, rng, style=style), args.format))
@@ -225,10 +241,11 @@ def main() -> None:
             for s in per_page_best
         }
 
+    skew_desc = "every other page up to 3 deg" if args.skew is None else f"{args.skew:g} deg"
     print(
         f"model {args.model.name}; {args.pages} {args.format.upper()} pages of each kind, "
         f"{args.repeat} runs each; "
-        f"seed {args.seed}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
+        f"seed {args.seed}; skew {skew_desc}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
         f"{'CPU' if args.cpu else 'wall'} clock; "
         f"freed page buffers {'kept (as in a worker)' if kept else 'returned (allocator defaults)'}"
     )

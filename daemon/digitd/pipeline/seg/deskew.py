@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from digitd.pipeline.seg.components import ink_coordinates
 from digitd.results import Box
 
 __all__ = ["Rotation", "estimate_skew", "map_box_back", "rotate_ink"]
@@ -36,21 +35,32 @@ class Rotation:
 
 
 def _projection_energy(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
+    """Sum of squared row counts of the points projected along each angle.
+
+    One angle at a time: a point's row and the histogram of one angle stay in
+    the processor's cache, where all angles at once would stream several
+    megabytes of temporaries (about four times slower, same numbers).
+    """
     slopes = np.tan(np.deg2rad(angles_deg))
     offset = np.abs(xs).max() * np.abs(slopes).max() + 1.0
-    rows = np.rint(ys[None, :] - xs[None, :] * slopes[:, None] + offset).astype(np.int64)
-    n_bins = int(rows.max()) + 1
-    flat = rows + (np.arange(len(angles_deg)) * n_bins)[:, None]
-    hist = np.bincount(flat.ravel(), minlength=n_bins * len(angles_deg))
-    hist = hist.reshape(len(angles_deg), n_bins).astype(np.float64)
-    return (hist**2).sum(axis=1)
+    energy = np.empty(len(slopes), np.float64)
+    rows = np.empty_like(xs)
+    for i, slope in enumerate(slopes.tolist()):
+        np.multiply(xs, slope, out=rows)
+        np.subtract(ys, rows, out=rows)
+        rows += offset
+        np.rint(rows, out=rows)
+        hist = np.bincount(rows.astype(np.intp))
+        energy[i] = float(np.dot(hist, hist))  # integer sum: exact
+    return energy
 
 
 def estimate_skew(ink: np.ndarray, *, px_per_mm: float, max_degrees: float = 5.0) -> float:
     """Angle of the page's lines of writing, print and rules.
 
     Searches the angle whose row projection of the ink is sharpest (highest
-    energy), coarse then fine, on a low-resolution copy.
+    energy), in half degrees then in tenths, on at most 25,000 ink pixels
+    taken evenly from the mask at 4 to 8 px per mm.
 
     Parameters
     ----------
@@ -68,16 +78,22 @@ def estimate_skew(ink: np.ndarray, *, px_per_mm: float, max_degrees: float = 5.0
     """
     if max_degrees <= 0:
         return 0.0
-    factor = max(1, int(px_per_mm / 4.0))  # about 4 px per mm
+    # Every factor-th pixel either way, which keeps 4 to 8 px per mm (a mask
+    # coarser than 4 is taken whole): the 200-dpi work image (7.9 px per mm)
+    # is searched whole, a 300-dpi one (11.8) at every second pixel.
+    factor = max(1, int(px_per_mm / 4.0))
     small = ink[::factor, ::factor] if factor > 1 else ink
-    ys, xs = ink_coordinates(small)
-    if len(ys) < 50:
+    # The ink as flat indices in row-major order: numpy finds the true values
+    # of a boolean mask about three times faster than cv2.findNonZero finds
+    # the points, and only the points kept are turned into rows and columns.
+    flat = np.flatnonzero(small != 0)
+    if len(flat) < 50:
         return 0.0
-    if len(ys) > _MAX_POINTS:
-        step = len(ys) // _MAX_POINTS + 1
-        ys, xs = ys[::step], xs[::step]
-    ys = ys.astype(np.float64)
-    xs = xs.astype(np.float64) - xs.mean()
+    if len(flat) > _MAX_POINTS:
+        flat = flat[:: len(flat) // _MAX_POINTS + 1]
+    rows, cols = np.divmod(flat, small.shape[1])
+    ys = rows.astype(np.float64)
+    xs = cols.astype(np.float64) - cols.mean()
     coarse = np.arange(-max_degrees, max_degrees + 1e-9, 0.5)
     best = coarse[int(np.argmax(_projection_energy(ys, xs, coarse)))]
     fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1)
