@@ -78,8 +78,26 @@ def test_features_have_one_row_per_mark_and_float32() -> None:
     features = measure_marks(glyphs, boxes, np.zeros(4, int))
     assert features.shape == (4, len(FEATURE_NAMES))
     assert features.dtype == np.float32
-    assert np.isfinite(features).all()
+    known = np.arange(len(FEATURE_NAMES)) != FEATURE_NAMES.index("group_pitch_cv")
+    assert np.isfinite(features[:, known]).all()
     assert measure_marks([], np.zeros((0, 4)), np.zeros(0)).shape == (0, len(FEATURE_NAMES))
+
+
+def test_spacing_of_a_short_group_is_unknown_not_even() -> None:
+    font = _sans()
+
+    def spacing(sizes: list[int], xs: list[int]) -> np.ndarray:
+        glyphs = [render_glyph("8", font, size) for size in sizes]
+        boxes = np.array([(x, 0, g.shape[1], g.shape[0]) for x, g in zip(xs, glyphs, strict=True)])
+        features = measure_marks(glyphs, boxes, np.zeros(len(xs), int))
+        return _index(features, "group_pitch_cv")
+
+    # Four handwritten-size digits: two in the taller half, one step between them.
+    assert np.isnan(spacing([60, 56, 52, 58], [0, 45, 90, 135])).all()
+    assert np.isnan(spacing([60, 60], [0, 45])).all()
+    # Three typical glyphs or more: evenly spaced is even, unevenly is not.
+    assert spacing([60] * 5, [0, 45, 90, 135, 180]) == pytest.approx(np.zeros(5), abs=1e-6)
+    assert (spacing([60] * 5, [0, 30, 90, 110, 180]) > 0.2).all()
 
 
 def test_glyph_features_do_not_depend_on_resolution() -> None:

@@ -498,6 +498,10 @@ def _context_features(
 ) -> np.ndarray:
     """Size, position and lean of each mark against its group, and the group's regularity.
 
+    ``group_pitch_cv`` (the spacing of the group's typical, taller-half
+    glyphs) is NaN where fewer than three of them leave no spacing to
+    measure: short groups are neither even nor uneven.
+
     ``leans`` is each mark's principal-axis angle from upright in radians
     (negative leaning right), NaN for marks too round to have one: a slash
     leans further than the writer's ones and sevens, whatever the slant.
@@ -524,10 +528,14 @@ def _context_features(
         out[idx, 7] = _robust_dev(bottom[tall], mh)
         out[idx, 8] = _robust_dev(top[tall], mh)
         out[idx, 9] = _robust_dev(w[tall], mh)
+        # Spacing needs two steps between typical glyphs at least; with fewer
+        # it is unknown (NaN, which the trees send their own way), not even.
         if len(tall) >= 3:
             cx = np.sort(x[tall] + w[tall] / 2)
             pitch = np.diff(cx)
             out[idx, 10] = float(pitch.std() / max(pitch.mean(), 1.0))
+        else:
+            out[idx, 10] = np.nan
         out[idx, 11] = _robust_dev(strokes[tall], ms) if ms > 0 else 0.0
         straight = idx[np.isfinite(leans[idx])]
         if len(straight) >= 2:
@@ -569,6 +577,8 @@ def measure_marks(crops: Sequence[np.ndarray], boxes: np.ndarray, groups: np.nda
     Returns
     -------
     features : (N, len(FEATURE_NAMES)) float32 ndarray
+        Finite, but for ``group_pitch_cv`` in groups too short to space
+        (NaN: unknown).
 
     Raises
     ------
