@@ -441,6 +441,20 @@ def test_a_line_of_mostly_non_digits_is_dropped_whole() -> None:
     assert list(kept.text) == ["", "", "", "", ","]
 
 
+def test_a_field_of_one_mark_is_a_digit_only_on_its_own_evidence() -> None:
+    # A printed currency sign before an amount, its own field on the amount's
+    # line: more likely not a digit (0.5 other, 0.15 separator), though not
+    # surely, and pooling with the amount's digits would make it one.
+    amount = [[0.95, 0.05, 0, 0]] * 4
+    crops, boxes = _row(5)
+    fields = np.array([0, 1, 1, 1, 1])
+    sign = classify_marks(crops, boxes, fields, _fixed([[0.35, 0, 0.15, 0.5], *amount]))
+    assert list(sign.kinds) == ["other"] + ["hand"] * 4
+    # A lone mark that is more likely a digit than not stays one.
+    digit = classify_marks(crops, boxes, fields, _fixed([[0.6, 0, 0.1, 0.3], *amount]))
+    assert list(digit.kinds) == ["hand"] * 5
+
+
 def test_recognizer_rejections_count_as_non_digits() -> None:
     probs = [[0.9, 0.1, 0, 0]] * 3 + [[0, 0, 1.0, 0]]
     crops, boxes = _row(4)

@@ -24,12 +24,14 @@ gradient-boosted classifier, trained on samples the project renders itself
 (``digitd.model.marks_training``), turns them into probabilities; line-level
 rules follow it: the print/hand decision is pooled over a group's digit-like
 marks, a group whose marks are mostly not digits is dropped whole (unless
-the recognizer reads every one of five or more marks surely), a field
-of joined-up writing (pieces whose boxes meet) in doubt is a word and is
-dropped whole, a lone stroke right before a group's closing hyphen is the
-slash of "/-", and a lone stroke splitting a date's day from its month,
-opposite a recognised slash, is the other slash; other lone strokes taken
-for slashes where no date or amount end has one are ones.
+the recognizer reads every one of five or more marks surely), a field of
+one mark is a digit only when its own probabilities favour one (it has no
+line of its own to pool with), a field of joined-up writing (pieces whose
+boxes meet) in doubt is a word and is dropped whole, a lone stroke right
+before a group's closing hyphen is the slash of "/-", and a lone stroke
+splitting a date's day from its month, opposite a recognised slash, is the
+other slash; other lone strokes taken for slashes where no date or amount
+end has one are ones.
 """
 
 from __future__ import annotations
@@ -1040,6 +1042,12 @@ def classify_marks(
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
+    # A field of one mark has no line to pool with: a mark beside an amount
+    # (its printed currency sign) is a digit only on its own evidence.
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & (kinds != "separator"))
+        if len(idx) == 1 and p["hand"][idx[0]] + p["printed"][idx[0]] < 0.5:
+            kinds[idx] = "other"
     kept = np.zeros(n, bool)
     if sure:
         kept = _keep_sure_fields(kinds, own_kinds, unread, confidences, groups, params)
