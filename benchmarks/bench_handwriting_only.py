@@ -21,7 +21,8 @@ Usage::
 With ``--marks-replay DIR`` the marks classifier's inputs on every page are
 recorded in DIR, and a later run with the same seed and page count (and the
 same recognizer and segmentation) only re-runs the marks classifier: a
-marks-only retrain is judged in seconds (see ``marks_replay.py``).
+marks-only retrain is judged without segmenting and recognizing the pages
+again (see ``marks_replay.py``).
 
 When the model file carries no marks classifier (``extras["marks"]``), one is
 trained first on the MNIST TRAINING digits and attached in memory.

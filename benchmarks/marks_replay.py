@@ -1,4 +1,4 @@
-"""Judge a new marks classifier on a benchmark's pages in seconds, not minutes.
+"""Judge a new marks classifier on a benchmark's pages without reading them again.
 
 A marks-only retrain (``digitd train --base MODEL --marks-only``) leaves the
 recognizer bit for bit, so every page segments and reads exactly as before:
