@@ -15,7 +15,14 @@ digits per page.
 Usage::
 
     nice -n 10 .venv/bin/python benchmarks/bench_handwriting_only.py \\
-        [--mnist ../shared/data/mnist] [--model models/default.joblib] [--pages 40]
+        [--mnist ../shared/data/mnist] [--model models/default.joblib] [--pages 40] \\
+        [--seed 2026] [--marks-replay DIR]
+
+With ``--marks-replay DIR`` the marks classifier's inputs on every page are
+recorded in DIR, and a later run with the same seed and page count (and the
+same recognizer and segmentation) only re-runs the marks classifier: a
+marks-only retrain is judged without segmenting and recognizing the pages
+again (see ``marks_replay.py``).
 
 When the model file carries no marks classifier (``extras["marks"]``), one is
 trained first on the MNIST TRAINING digits and attached in memory.
@@ -29,6 +36,8 @@ import struct
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,8 +48,9 @@ from digitd.model.format import Model, load_model
 from digitd.model.marks_training import train_mark_classifier
 from digitd.pipeline.load import Page
 from digitd.pipeline.read import ReadParams, read_pages
-from digitd.results import Box, PageResult
+from digitd.results import Box, FieldResult
 from digitd.synth.mixed import MixedPage, cut_amount_strip, make_mixed_cheque
+from marks_replay import MarksReplay
 
 
 def _read_idx(path: Path) -> np.ndarray:
@@ -75,12 +85,12 @@ def _iou(a: Box, b: Box) -> float:
     return inter / max(1, a[2] * a[3] + b[2] * b[3] - inter)
 
 
-def _score(truth: MixedPage, result: PageResult) -> Counter:
+def _score(truth: MixedPage, fields: Sequence[FieldResult]) -> Counter:
     """Counts for one page: hand digits right, and reported digits by what lies under them."""
     counts: Counter = Counter()
     hand = [g for g in truth.glyphs if g.kind == "hand"]
     counts["hand_digits"] += len(hand)
-    reported = [(d, f) for f in result.fields for d in f.digits]
+    reported = [(d, f) for f in fields for d in f.digits]
     counts["reported"] += len(reported)
     for digit, field in reported:
         # The glyph under a reported digit is the one its box matches best by
@@ -97,20 +107,26 @@ def _score(truth: MixedPage, result: PageResult) -> Counter:
         else:
             counts[f"as_digit_{kind}"] += 1
     for tf in truth.fields:
-        by_x = sorted(result.fields, key=lambda f: f.box[0])
+        by_x = sorted(fields, key=lambda f: f.box[0])
         texts = [f.text for f in by_x if _overlap(f.box, tf.box) > 0.5]
         counts["fields"] += 1
         counts["fields_exact"] += "".join(texts) == tf.text
     return counts
 
 
-def _run(pages: list[MixedPage], model: Model, params: ReadParams) -> tuple[Counter, float]:
+def _run(
+    pages: list[MixedPage], model: Model, params: ReadParams, replay: MarksReplay | None
+) -> tuple[Counter, float]:
     total: Counter = Counter()
     t0 = time.perf_counter()
     for truth in pages:
+        if replay is not None and replay.ready:
+            total += _score(truth, replay.next_fields(model, params))
+            continue
         page = Page(index=1, image=truth.image, dpi=truth.dpi)
-        outcome = read_pages([page], model, params=params, source_name="bench.png")
-        total += _score(truth, outcome.pages[0])
+        with replay.recording() if replay is not None else nullcontext():
+            outcome = read_pages([page], model, params=params, source_name="bench.png")
+        total += _score(truth, outcome.pages[0].fields)
     return total, (time.perf_counter() - t0) / max(1, len(pages))
 
 
@@ -129,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         "--without-marks",
         action="store_true",
         help="read every mark the recognizer accepts (the baseline before issue 5)",
+    )
+    parser.add_argument(
+        "--marks-replay",
+        type=Path,
+        metavar="DIR",
+        help="record the marks classifier's inputs in DIR, or replay them from an earlier run",
     )
     args = parser.parse_args(argv)
 
@@ -154,9 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     strips = [cut_amount_strip(p, rng) for p in cheques]
 
     params = ReadParams()
+    replay = None
+    if args.marks_replay is not None:
+        recording = f"handwriting-only-seed{args.seed}-pages{args.pages}"
+        replay = MarksReplay.open(args.marks_replay, recording, model)
+        if replay.ready:
+            print(f"marks replayed from {replay.path} (ms/page: the marks classifier only)")
     rows = []
     for name, pages in (("cheques 150-400 dpi", cheques), ("amount strips, no dpi", strips)):
-        c, seconds = _run(pages, model, params)
+        c, seconds = _run(pages, model, params, replay)
         n = len(pages)
         letters = c["as_digit_letter"] + c["as_digit_separator"] + c["as_digit_other"]
         rows.append(
@@ -172,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                 1000.0 * seconds,
             )
         )
+    if replay is not None:
+        replay.save()
     header = (
         f"{'set':24s} {'pages':>5s} {'hand reported %':>15s} {'hand read %':>11s} "
         f"{'fields exact %':>14s} "

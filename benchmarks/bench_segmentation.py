@@ -18,7 +18,13 @@ load_pages -> read_pages), and prints a table:
 Usage (from the repository root):
 
     nice -n 10 .venv/bin/python benchmarks/bench_segmentation.py [--mnist DIR]
-        [--model models/default.joblib] [--pages 40] [--seed 1]
+        [--model models/default.joblib] [--pages 40] [--seed 1] [--marks-replay DIR]
+
+With ``--marks-replay DIR`` the marks classifier's inputs on every page are
+recorded in DIR, and a later run with the same seed and page count (and the
+same recognizer and segmentation) only re-runs the marks classifier: a
+marks-only retrain is judged without segmenting and recognizing the pages
+again (see ``marks_replay.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import argparse
 import io
 import statistics
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import cv2
@@ -47,6 +54,7 @@ from digitd.synth import (
     random_style,
     score_page,
 )
+from marks_replay import MarksReplay
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,6 +92,12 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "default.joblib")
     parser.add_argument("--pages", type=int, default=40, help="pages of each kind")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--marks-replay",
+        type=Path,
+        metavar="DIR",
+        help="record the marks classifier's inputs in DIR, or replay them from an earlier run",
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)
 
@@ -92,6 +106,17 @@ def main() -> None:
     model = load_model(args.model)
     params = ReadParams()
     rng = np.random.default_rng(args.seed)
+    replay = None
+    if args.marks_replay is not None:
+        name = f"segmentation-seed{args.seed}-pages{args.pages}"
+        replay = MarksReplay.open(args.marks_replay, name, model)
+
+    def read(page: SynthPage, name: str) -> tuple[list, float | None, float | None]:
+        if replay is not None and replay.ready:
+            return replay.next_fields(model, params), None, None
+        data, ext = encode(page)
+        with replay.recording() if replay is not None else nullcontext():
+            return read_file(data, f"{name}.{ext}", model, params)
 
     rows: list[tuple[str, PageScore, int]] = []
     times: dict[str, list[float]] = {"cheque": [], "form": []}
@@ -101,10 +126,9 @@ def main() -> None:
         for i in range(args.pages):
             style = random_style(rng) if i >= 2 else ScanStyle(tinted=kind == "cheque")
             page = make(bank, rng, style=style)
-            data, ext = encode(page)
-            fields, ms, cpu_ms = read_file(data, f"{kind}-{i}.{ext}", model, params)
+            fields, ms, cpu_ms = read(page, f"{kind}-{i}")
             scores.append(score_page(page.fields, fields))
-            if style.dpi == 300:
+            if style.dpi == 300 and ms is not None and cpu_ms is not None:
                 times[kind].append(ms)
                 cpu_times[kind].append(cpu_ms)
         rows.append((kind, total(scores), args.pages))
@@ -112,12 +136,15 @@ def main() -> None:
     for i in range(args.pages):
         make = make_cheque if i % 2 == 0 else make_form
         page = make(bank, rng, style=random_style(rng), handwriting=False)
-        data, ext = encode(page)
-        fields, _, _ = read_file(data, f"blank-{i}.{ext}", model, params)
+        fields, _, _ = read(page, f"blank-{i}")
         blank_scores.append(score_page((), fields))
     blank = total(blank_scores)
+    if replay is not None:
+        replay.save()
 
     print(f"model {args.model.name} ({model.id}); MNIST test digits; seed {args.seed}")
+    if replay is not None and replay.ready:
+        print(f"marks replayed from {replay.path} (no timings)")
     print()
     print(
         "| pages | n | fields | found | segmented right | exact match | digit accuracy "

@@ -78,8 +78,26 @@ def test_features_have_one_row_per_mark_and_float32() -> None:
     features = measure_marks(glyphs, boxes, np.zeros(4, int))
     assert features.shape == (4, len(FEATURE_NAMES))
     assert features.dtype == np.float32
-    assert np.isfinite(features).all()
+    known = np.arange(len(FEATURE_NAMES)) != FEATURE_NAMES.index("group_pitch_cv")
+    assert np.isfinite(features[:, known]).all()
     assert measure_marks([], np.zeros((0, 4)), np.zeros(0)).shape == (0, len(FEATURE_NAMES))
+
+
+def test_spacing_of_a_short_group_is_unknown_not_even() -> None:
+    font = _sans()
+
+    def spacing(sizes: list[int], xs: list[int]) -> np.ndarray:
+        glyphs = [render_glyph("8", font, size) for size in sizes]
+        boxes = np.array([(x, 0, g.shape[1], g.shape[0]) for x, g in zip(xs, glyphs, strict=True)])
+        features = measure_marks(glyphs, boxes, np.zeros(len(xs), int))
+        return _index(features, "group_pitch_cv")
+
+    # Four handwritten-size digits: two in the taller half, one step between them.
+    assert np.isnan(spacing([60, 56, 52, 58], [0, 45, 90, 135])).all()
+    assert np.isnan(spacing([60, 60], [0, 45])).all()
+    # Three typical glyphs or more: evenly spaced is even, unevenly is not.
+    assert spacing([60] * 5, [0, 45, 90, 135, 180]) == pytest.approx(np.zeros(5), abs=1e-6)
+    assert (spacing([60] * 5, [0, 30, 90, 110, 180]) > 0.2).all()
 
 
 def test_glyph_features_do_not_depend_on_resolution() -> None:
@@ -421,6 +439,20 @@ def test_a_line_of_mostly_non_digits_is_dropped_whole() -> None:
     )
     assert list(kept.kinds) == ["other"] * 3 + ["hand", "separator"]
     assert list(kept.text) == ["", "", "", "", ","]
+
+
+def test_a_field_of_one_mark_is_a_digit_only_on_its_own_evidence() -> None:
+    # A printed currency sign before an amount, its own field on the amount's
+    # line: more likely not a digit (0.5 other, 0.15 separator), though not
+    # surely, and pooling with the amount's digits would make it one.
+    amount = [[0.95, 0.05, 0, 0]] * 4
+    crops, boxes = _row(5)
+    fields = np.array([0, 1, 1, 1, 1])
+    sign = classify_marks(crops, boxes, fields, _fixed([[0.35, 0, 0.15, 0.5], *amount]))
+    assert list(sign.kinds) == ["other"] + ["hand"] * 4
+    # A lone mark that is more likely a digit than not stays one.
+    digit = classify_marks(crops, boxes, fields, _fixed([[0.6, 0, 0.1, 0.3], *amount]))
+    assert list(digit.kinds) == ["hand"] * 5
 
 
 def test_recognizer_rejections_count_as_non_digits() -> None:

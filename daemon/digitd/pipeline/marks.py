@@ -24,12 +24,14 @@ gradient-boosted classifier, trained on samples the project renders itself
 (``digitd.model.marks_training``), turns them into probabilities; line-level
 rules follow it: the print/hand decision is pooled over a group's digit-like
 marks, a group whose marks are mostly not digits is dropped whole (unless
-the recognizer reads every one of five or more marks surely), a field
-of joined-up writing (pieces whose boxes meet) in doubt is a word and is
-dropped whole, a lone stroke right before a group's closing hyphen is the
-slash of "/-", and a lone stroke splitting a date's day from its month,
-opposite a recognised slash, is the other slash; other lone strokes taken
-for slashes where no date or amount end has one are ones.
+the recognizer reads every one of five or more marks surely), a field of
+one mark is a digit only when its own probabilities favour one (it has no
+line of its own to pool with), a field of joined-up writing (pieces whose
+boxes meet) in doubt is a word and is dropped whole, a lone stroke right
+before a group's closing hyphen is the slash of "/-", and a lone stroke
+splitting a date's day from its month, opposite a recognised slash, is the
+other slash; other lone strokes taken for slashes where no date or amount
+end has one are ones.
 """
 
 from __future__ import annotations
@@ -498,6 +500,10 @@ def _context_features(
 ) -> np.ndarray:
     """Size, position and lean of each mark against its group, and the group's regularity.
 
+    ``group_pitch_cv`` (the spacing of the group's typical, taller-half
+    glyphs) is NaN where fewer than three of them leave no spacing to
+    measure: short groups are neither even nor uneven.
+
     ``leans`` is each mark's principal-axis angle from upright in radians
     (negative leaning right), NaN for marks too round to have one: a slash
     leans further than the writer's ones and sevens, whatever the slant.
@@ -524,10 +530,14 @@ def _context_features(
         out[idx, 7] = _robust_dev(bottom[tall], mh)
         out[idx, 8] = _robust_dev(top[tall], mh)
         out[idx, 9] = _robust_dev(w[tall], mh)
+        # Spacing needs two steps between typical glyphs at least; with fewer
+        # it is unknown (NaN, which the trees send their own way), not even.
         if len(tall) >= 3:
             cx = np.sort(x[tall] + w[tall] / 2)
             pitch = np.diff(cx)
             out[idx, 10] = float(pitch.std() / max(pitch.mean(), 1.0))
+        else:
+            out[idx, 10] = np.nan
         out[idx, 11] = _robust_dev(strokes[tall], ms) if ms > 0 else 0.0
         straight = idx[np.isfinite(leans[idx])]
         if len(straight) >= 2:
@@ -569,6 +579,8 @@ def measure_marks(crops: Sequence[np.ndarray], boxes: np.ndarray, groups: np.nda
     Returns
     -------
     features : (N, len(FEATURE_NAMES)) float32 ndarray
+        Finite, but for ``group_pitch_cv`` in groups too short to space
+        (NaN: unknown).
 
     Raises
     ------
@@ -1030,6 +1042,12 @@ def classify_marks(
         idx = np.flatnonzero((context == g) & (kinds != "separator"))
         if len(idx) >= 2 and p_other[idx].mean() > params.max_other_fraction:
             kinds[context == g] = "other"
+    # A field of one mark has no line to pool with: a mark beside an amount
+    # (its printed currency sign) is a digit only on its own evidence.
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & (kinds != "separator"))
+        if len(idx) == 1 and p["hand"][idx[0]] + p["printed"][idx[0]] < 0.5:
+            kinds[idx] = "other"
     kept = np.zeros(n, bool)
     if sure:
         kept = _keep_sure_fields(kinds, own_kinds, unread, confidences, groups, params)
