@@ -73,9 +73,11 @@ class MarkPiece:
 
 
 def _local_minima(values: np.ndarray) -> np.ndarray:
-    left = np.r_[np.inf, values[:-1]]
-    right = np.r_[values[1:], np.inf]
-    return np.flatnonzero((values <= left) & (values <= right))
+    """Indices no higher than either neighbour (the ends count their one neighbour)."""
+    low = np.ones(len(values), bool)
+    low[1:] &= values[1:] <= values[:-1]
+    low[:-1] &= values[:-1] <= values[1:]
+    return np.flatnonzero(low)
 
 
 def find_cuts(mask: np.ndarray, *, min_piece: int) -> np.ndarray:
@@ -163,8 +165,8 @@ def _cut_log_prior(mask: np.ndarray, cuts: np.ndarray) -> np.ndarray:
 class _Plan:
     """The candidate cuts of one mark, and what must be read to choose.
 
-    ``pairs`` holds per candidate the left and right ink (each in the whole
-    mark's frame) and their tight boxes; ``probe`` marks a mark narrower than
+    ``pairs`` holds per candidate its column and the tight boxes of the ink
+    left and right of it (in the whole mark's frame); ``probe`` marks a mark narrower than
     ``split_ratio`` whose candidates are read only if the whole reads unsure
     (below ``_CONFIDENT``; below ``_REJECTED`` for a ``narrow`` mark, one
     narrower than ``overlap_ratio``).
@@ -176,7 +178,7 @@ class _Plan:
     forced: bool
     probe: bool
     narrow: bool
-    pairs: tuple[tuple[np.ndarray, np.ndarray, Box, Box], ...]
+    pairs: tuple[tuple[int, Box, Box], ...]
     prior: np.ndarray
 
 
@@ -211,7 +213,7 @@ def _plan(
     min_piece = max(2, int(0.2 * digit_height))
     cuts = find_cuts(mask, min_piece=min_piece)
     narrow = ratio <= overlap_ratio
-    pairs: list[tuple[np.ndarray, np.ndarray, Box, Box]] = []
+    pairs: list[tuple[int, Box, Box]] = []
     prior: list[float] = []
     for c, p in zip(cuts, _cut_log_prior(mask, cuts), strict=True):
         if narrow and p < 0:
@@ -219,9 +221,7 @@ def _plan(
         left = _trim(mask[:, :c], 0)
         right = _trim(mask[:, c:], int(c))
         if left is not None and right is not None and _both_digit_tall(left, right, digit_height):
-            lmask = np.zeros_like(mask)
-            lmask[:, :c] = mask[:, :c]
-            pairs.append((lmask, mask & (1 - lmask), left, right))
+            pairs.append((int(c), left, right))
             prior.append(float(p))
     if not pairs:
         return whole
@@ -244,8 +244,9 @@ def _both_digit_tall(left: Box, right: Box, digit_height: float) -> bool:
 
 def _pair_crops(plan: _Plan) -> list[np.ndarray]:
     crops: list[np.ndarray] = []
-    for lmask, rmask, left, right in plan.pairs:
-        crops += [_to_image(lmask, left), _to_image(rmask, right)]
+    # Each piece's box lies wholly on its side of the cut: its crop of the mark is its ink.
+    for _, left, right in plan.pairs:
+        crops += [_to_image(plan.mask, left), _to_image(plan.mask, right)]
     return crops
 
 
@@ -253,10 +254,8 @@ def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndar
     """The cut taken (the ink of its two pieces), or None to keep the mark whole."""
     if scores is None:
         # Blind: two digits of about equal width meet near the middle.
-        lmask, rmask, _, _ = min(
-            plan.pairs, key=lambda lr: abs(lr[3][0] - plan.mask.shape[1] / 2.0)
-        )
-        return lmask, rmask
+        c, _, _ = min(plan.pairs, key=lambda lr: abs(lr[2][0] - plan.mask.shape[1] / 2.0))
+        return _cut_at(plan.mask, c)
     scores = np.clip(scores.astype(np.float64), _FLOOR, 1.0)
     if len(scores) == 1:
         return None  # a probe read surely enough as one digit
@@ -273,8 +272,16 @@ def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndar
         two = max(two, 0.0)
     if not plan.forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
         return None
-    lmask, rmask, _, _ = plan.pairs[k]
-    return lmask, rmask
+    return _cut_at(plan.mask, plan.pairs[k][0])
+
+
+def _cut_at(mask: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ink of ``mask`` left and right of ``column``, each in the whole mask's frame."""
+    left = np.zeros_like(mask)
+    left[:, :column] = mask[:, :column]
+    right = mask.copy()
+    right[:, :column] = 0
+    return left, right
 
 
 def _read_plans(
