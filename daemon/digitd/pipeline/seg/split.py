@@ -106,8 +106,9 @@ def find_cuts(mask: np.ndarray, *, min_piece: int) -> np.ndarray:
     has_ink = counts > 0
     top = np.where(has_ink, mask.argmax(axis=0), h).astype(np.float64)
     bottom = np.where(has_ink, h - 1 - mask[::-1].argmax(axis=0), -1).astype(np.float64)
-    inside = (np.arange(w) >= min_piece) & (np.arange(w) <= w - min_piece)
-    centre = 0.5 * np.abs(np.arange(w) / w - 0.5)
+    columns = np.arange(w)
+    inside = (columns >= min_piece) & (columns <= w - min_piece)
+    centre = 0.5 * np.abs(columns / w - 0.5)
     # Each source ranks its own candidates: little ink cut; deep dips of the
     # upper and lower outlines (where two round digits meet, ink is dense).
     sources = (
@@ -156,8 +157,8 @@ def _cut_log_prior(mask: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     -------
     (K,) float64 ndarray
     """
-    cols = mask[:, cuts].astype(np.int8)
-    starts = (np.diff(cols, axis=0, prepend=0) > 0).sum(axis=0)
+    cols = mask[:, cuts]
+    starts = (cols[0] > 0) + (cols[1:] > cols[:-1]).sum(axis=0)
     return -_STROKE_COST * np.maximum(0, starts - 1).astype(np.float64)
 
 
@@ -198,7 +199,7 @@ def _plan(
         return None
     width, height = whole[2], whole[3]
     # One digit of this mark's height, at the field's width-to-height ratio.
-    expected = digit_width * float(np.clip(height / digit_height, 0.8, 1.25))
+    expected = digit_width * min(max(height / digit_height, 0.8), 1.25)
     ratio = width / expected
     forced = ratio > _FORCE_RATIO
     probe = ratio <= split_ratio
