@@ -99,6 +99,28 @@ def test_the_same_wide_mark_read_poorly_as_one_is_cut() -> None:
     assert len(pieces) == 2
 
 
+def test_a_single_digit_over_twice_a_digit_wide_read_surely_is_not_forced_apart() -> None:
+    # In a field of narrow digits (0.55 heights) the wide 2 is over two digit widths:
+    # read surely as one digit it stays whole; read poorly it is cut for its width.
+    narrow = 0.55 * HEIGHT
+    assert 2.0 < _wide_two().shape[1] / narrow < 3.0
+    kept = split_touching(
+        _wide_two(), digit_height=HEIGHT, digit_width=narrow, split_ratio=1.4,
+        score_crops=_reader(0.95, 0.85, 80),
+    )  # fmt: skip
+    cut = split_touching(
+        _wide_two(), digit_height=HEIGHT, digit_width=narrow, split_ratio=1.4,
+        score_crops=_reader(0.5, 0.2, 80),
+    )  # fmt: skip
+    assert len(kept) == 1 and len(cut) == 2
+    # Three digit widths and more: cut however surely it reads as one.
+    wider = split_touching(
+        _wide_two(), digit_height=HEIGHT, digit_width=0.35 * HEIGHT, split_ratio=1.4,
+        score_crops=_reader(0.95, 0.85, 80), depth=1,
+    )  # fmt: skip
+    assert len(wider) == 2
+
+
 def test_a_mark_as_wide_as_one_digit_of_a_wide_field_is_not_cut() -> None:
     calls: list[int] = []
 

@@ -21,6 +21,11 @@ Box = tuple[int, int, int, int]
 
 # Above this width (in digit widths) a mark is cut even if the recognizer hesitates.
 _FORCE_RATIO = 2.0
+# ... and above this one even when it reads the mark surely as one digit. A single
+# digit reaches about 1.9 heights (a 2 with a long tail), near 3 digit widths in a
+# field of narrow digits; on the benchmark pages the marks 2-3 widths wide read
+# surely as one digit were 8 single digits and 1 pair.
+_FORCE_RATIO_SURE = 3.0
 # Log-likelihood margin by which the two pieces must beat the whole mark.
 _MARGIN = 0.05
 # Width (in expected digit widths) at which one digit and two touching ones are
@@ -271,7 +276,8 @@ def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndar
     elif pair[k] >= np.log(_SURE_PAIR):
         # Two digits read surely where one reads unsure: narrowness is no argument.
         two = max(two, 0.0)
-    if not plan.forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
+    forced = plan.forced and (scores[0] < _CONFIDENT or plan.ratio > _FORCE_RATIO_SURE)
+    if not forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
         return None
     return _cut_at(plan.mask, plan.pairs[k][0])
 
@@ -419,7 +425,8 @@ def split_marks(
     a wide 2 or 0 read well as one digit stays whole, and two pieces read
     surely where the whole reads unsure are cut however narrow the pair. A
     mark more than twice as wide as one digit is cut at its best candidate
-    regardless. A mark between ``overlap_ratio`` digit widths and
+    regardless, unless it reads surely as one digit and is less than three
+    digits wide (a 2 with a long tail). A mark between ``overlap_ratio`` digit widths and
     ``split_ratio`` (two digits overlapping) is tried only when the whole
     reads unsure and, given ``fields``, its field's other marks read as
     digits; a mark narrower than that, down to ``_NARROW_RATIO`` digit
