@@ -99,6 +99,28 @@ def test_the_same_wide_mark_read_poorly_as_one_is_cut() -> None:
     assert len(pieces) == 2
 
 
+def test_a_single_digit_over_twice_a_digit_wide_read_surely_is_not_forced_apart() -> None:
+    # In a field of narrow digits (0.55 heights) the wide 2 is over two digit widths:
+    # read surely as one digit it stays whole; read poorly it is cut for its width.
+    narrow = 0.55 * HEIGHT
+    assert 2.0 < _wide_two().shape[1] / narrow < 3.0
+    kept = split_touching(
+        _wide_two(), digit_height=HEIGHT, digit_width=narrow, split_ratio=1.4,
+        score_crops=_reader(0.95, 0.85, 80),
+    )  # fmt: skip
+    cut = split_touching(
+        _wide_two(), digit_height=HEIGHT, digit_width=narrow, split_ratio=1.4,
+        score_crops=_reader(0.5, 0.2, 80),
+    )  # fmt: skip
+    assert len(kept) == 1 and len(cut) == 2
+    # Three digit widths and more: cut however surely it reads as one.
+    wider = split_touching(
+        _wide_two(), digit_height=HEIGHT, digit_width=0.35 * HEIGHT, split_ratio=1.4,
+        score_crops=_reader(0.95, 0.85, 80), depth=1,
+    )  # fmt: skip
+    assert len(wider) == 2
+
+
 def test_a_mark_as_wide_as_one_digit_of_a_wide_field_is_not_cut() -> None:
     calls: list[int] = []
 
@@ -309,3 +331,70 @@ def test_split_marks_wants_one_field_per_mark() -> None:
             [_wide_two()], digit_heights=[HEIGHT], digit_widths=[WIDTH], split_ratio=1.4,
             score_crops=None, fields=[0, 1],
         )  # fmt: skip
+
+
+# --- a pair written one into the other, narrower than overlap_ratio ----------------
+
+
+# A field of wide digits, 0.9 heights each: a pair of them may be as narrow as one.
+WIDE = 0.9 * HEIGHT
+
+
+def _one_under_a_sevens_arm() -> np.ndarray:
+    """A 1 tucked under a 7's arm: 66 px together (0.96 wide digits), joined by one stroke."""
+    mask = np.zeros((80, 70), np.uint8)
+    cv2.line(mask, (3, 4), (40, 4), 1, 5)  # the 7's arm
+    cv2.line(mask, (40, 4), (16, 76), 1, 5)  # its stem
+    cv2.line(mask, (64, 12), (62, 76), 1, 5)  # the 1
+    cv2.line(mask, (40, 4), (64, 12), 1, 5)  # the one stroke where they touch
+    return mask
+
+
+def _capital_a() -> np.ndarray:
+    """A handwritten capital A as wide as the pair: its middle crosses apex and crossbar."""
+    mask = np.zeros((80, 70), np.uint8)
+    cv2.line(mask, (5, 76), (34, 4), 1, 5)
+    cv2.line(mask, (34, 4), (63, 76), 1, 5)
+    cv2.line(mask, (15, 48), (53, 48), 1, 5)
+    return mask
+
+
+def _narrow(mask: np.ndarray, whole: float, *, overlap_ratio: float | None = 1.1) -> int:
+    """Pieces of ``mask`` among two 0s read surely (a field of wide digits), its whole
+    read ``whole``, its pieces 0.99."""
+    zero = _neighbour(44)
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        out = []
+        for c in crops:
+            if c.shape[1] == _ink_width(zero):
+                out.append(0.99)
+            else:
+                out.append(whole if c.shape[1] > 50 else 0.99)
+        return np.array(out)
+
+    pieces = split_marks(
+        [zero, mask, zero],
+        digit_heights=[HEIGHT] * 3,
+        digit_widths=[WIDE] * 3,
+        split_ratio=1.4,
+        overlap_ratio=overlap_ratio,
+        fields=[0, 0, 0],
+        score_crops=score,
+    )
+    return len(pieces[1])
+
+
+def test_a_pair_written_one_into_the_other_is_cut_when_rejected_as_one_digit() -> None:
+    pair = _one_under_a_sevens_arm()
+    assert 0.9 < _ink_width(pair) / WIDE < 1.0  # narrower than overlap_ratio
+    assert _narrow(pair, 0.01) == 2  # rejected as one digit, each piece read surely
+    assert _narrow(pair, 0.7) == 1  # read as one digit, if unsure: a wide single digit
+    assert _narrow(pair, 0.01, overlap_ratio=None) == 1  # no probe asked for
+
+
+def test_a_letter_as_narrow_is_not_cut_through_two_strokes() -> None:
+    letter = _capital_a()
+    assert 0.9 < _ink_width(letter) / WIDE < 1.0
+    # Rejected as a digit, and its halves read as 1s, but no cut runs through one stroke.
+    assert _narrow(letter, 0.01) == 1

@@ -21,6 +21,11 @@ Box = tuple[int, int, int, int]
 
 # Above this width (in digit widths) a mark is cut even if the recognizer hesitates.
 _FORCE_RATIO = 2.0
+# ... and above this one even when it reads the mark surely as one digit. A single
+# digit reaches about 1.9 heights (a 2 with a long tail), near 3 digit widths in a
+# field of narrow digits; on the benchmark pages the marks 2-3 widths wide read
+# surely as one digit were 8 single digits and 1 pair.
+_FORCE_RATIO_SURE = 3.0
 # Log-likelihood margin by which the two pieces must beat the whole mark.
 _MARGIN = 0.05
 # Width (in expected digit widths) at which one digit and two touching ones are
@@ -45,6 +50,15 @@ _SURE_PAIR = 0.7
 # digits. In a handwritten word most letters are rejected or read unsure.
 _DIGIT_FIELD = 0.8
 _MIN_NEIGHBOURS = 2
+# Below ``overlap_ratio``, down to this many digit widths, a mark is probed only
+# when the recognizer all but rejects it as one digit (reads it below
+# ``_REJECTED``): a 1 tucked under a 7's arm, two digits written one into the
+# other. A single digit that wide is read as one; on the benchmark pages the
+# singles of that width in fields of digits read 0.55 and up, the pairs 0.2 and
+# below. Such a pair is cut only where the two touch, through one stroke: the
+# middle of a capital A (apex and crossbar) is not a join.
+_NARROW_RATIO = 0.9
+_REJECTED = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +78,11 @@ class MarkPiece:
 
 
 def _local_minima(values: np.ndarray) -> np.ndarray:
-    left = np.r_[np.inf, values[:-1]]
-    right = np.r_[values[1:], np.inf]
-    return np.flatnonzero((values <= left) & (values <= right))
+    """Indices no higher than either neighbour (the ends count their one neighbour)."""
+    low = np.ones(len(values), bool)
+    low[1:] &= values[1:] <= values[:-1]
+    low[:-1] &= values[:-1] <= values[1:]
+    return np.flatnonzero(low)
 
 
 def find_cuts(mask: np.ndarray, *, min_piece: int) -> np.ndarray:
@@ -95,8 +111,9 @@ def find_cuts(mask: np.ndarray, *, min_piece: int) -> np.ndarray:
     has_ink = counts > 0
     top = np.where(has_ink, mask.argmax(axis=0), h).astype(np.float64)
     bottom = np.where(has_ink, h - 1 - mask[::-1].argmax(axis=0), -1).astype(np.float64)
-    inside = (np.arange(w) >= min_piece) & (np.arange(w) <= w - min_piece)
-    centre = 0.5 * np.abs(np.arange(w) / w - 0.5)
+    columns = np.arange(w)
+    inside = (columns >= min_piece) & (columns <= w - min_piece)
+    centre = 0.5 * np.abs(columns / w - 0.5)
     # Each source ranks its own candidates: little ink cut; deep dips of the
     # upper and lower outlines (where two round digits meet, ink is dense).
     sources = (
@@ -145,8 +162,8 @@ def _cut_log_prior(mask: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     -------
     (K,) float64 ndarray
     """
-    cols = mask[:, cuts].astype(np.int8)
-    starts = (np.diff(cols, axis=0, prepend=0) > 0).sum(axis=0)
+    cols = mask[:, cuts]
+    starts = (cols[0] > 0) + (cols[1:] > cols[:-1]).sum(axis=0)
     return -_STROKE_COST * np.maximum(0, starts - 1).astype(np.float64)
 
 
@@ -154,9 +171,11 @@ def _cut_log_prior(mask: np.ndarray, cuts: np.ndarray) -> np.ndarray:
 class _Plan:
     """The candidate cuts of one mark, and what must be read to choose.
 
-    ``pairs`` holds per candidate the left and right ink (each in the whole
-    mark's frame) and their tight boxes; ``probe`` marks a mark narrower than
-    ``split_ratio`` whose candidates are read only if the whole reads unsure.
+    ``pairs`` holds per candidate its column and the tight boxes of the ink
+    left and right of it (in the whole mark's frame); ``probe`` marks a mark narrower than
+    ``split_ratio`` whose candidates are read only if the whole reads unsure
+    (below ``_CONFIDENT``; below ``_REJECTED`` for a ``narrow`` mark, one
+    narrower than ``overlap_ratio``).
     """
 
     mask: np.ndarray
@@ -164,7 +183,8 @@ class _Plan:
     ratio: float
     forced: bool
     probe: bool
-    pairs: tuple[tuple[np.ndarray, np.ndarray, Box, Box], ...]
+    narrow: bool
+    pairs: tuple[tuple[int, Box, Box], ...]
     prior: np.ndarray
 
 
@@ -184,25 +204,30 @@ def _plan(
         return None
     width, height = whole[2], whole[3]
     # One digit of this mark's height, at the field's width-to-height ratio.
-    expected = digit_width * float(np.clip(height / digit_height, 0.8, 1.25))
+    expected = digit_width * min(max(height / digit_height, 0.8), 1.25)
     ratio = width / expected
     forced = ratio > _FORCE_RATIO
     probe = ratio <= split_ratio
-    if depth <= 0 or ratio <= min(split_ratio, overlap_ratio) or width < _MIN_ASPECT * digit_height:
+    # Narrow marks are probed only when an overlap probe is asked for at all.
+    floor = min(split_ratio, overlap_ratio)
+    if overlap_ratio < split_ratio:
+        floor = min(floor, _NARROW_RATIO)
+    if depth <= 0 or ratio <= floor or width < _MIN_ASPECT * digit_height:
         return whole
     if blind and (probe or not forced):
         return whole
     min_piece = max(2, int(0.2 * digit_height))
     cuts = find_cuts(mask, min_piece=min_piece)
-    pairs: list[tuple[np.ndarray, np.ndarray, Box, Box]] = []
+    narrow = ratio <= overlap_ratio
+    pairs: list[tuple[int, Box, Box]] = []
     prior: list[float] = []
     for c, p in zip(cuts, _cut_log_prior(mask, cuts), strict=True):
+        if narrow and p < 0:
+            continue  # two digits written one into the other are cut where they touch
         left = _trim(mask[:, :c], 0)
         right = _trim(mask[:, c:], int(c))
         if left is not None and right is not None and _both_digit_tall(left, right, digit_height):
-            lmask = np.zeros_like(mask)
-            lmask[:, :c] = mask[:, :c]
-            pairs.append((lmask, mask & (1 - lmask), left, right))
+            pairs.append((int(c), left, right))
             prior.append(float(p))
     if not pairs:
         return whole
@@ -212,6 +237,7 @@ def _plan(
         ratio=ratio,
         forced=forced,
         probe=probe,
+        narrow=narrow,
         pairs=tuple(pairs),
         prior=np.asarray(prior, np.float64),
     )
@@ -224,8 +250,9 @@ def _both_digit_tall(left: Box, right: Box, digit_height: float) -> bool:
 
 def _pair_crops(plan: _Plan) -> list[np.ndarray]:
     crops: list[np.ndarray] = []
-    for lmask, rmask, left, right in plan.pairs:
-        crops += [_to_image(lmask, left), _to_image(rmask, right)]
+    # Each piece's box lies wholly on its side of the cut: its crop of the mark is its ink.
+    for _, left, right in plan.pairs:
+        crops += [_to_image(plan.mask, left), _to_image(plan.mask, right)]
     return crops
 
 
@@ -233,10 +260,8 @@ def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndar
     """The cut taken (the ink of its two pieces), or None to keep the mark whole."""
     if scores is None:
         # Blind: two digits of about equal width meet near the middle.
-        lmask, rmask, _, _ = min(
-            plan.pairs, key=lambda lr: abs(lr[3][0] - plan.mask.shape[1] / 2.0)
-        )
-        return lmask, rmask
+        c, _, _ = min(plan.pairs, key=lambda lr: abs(lr[2][0] - plan.mask.shape[1] / 2.0))
+        return _cut_at(plan.mask, c)
     scores = np.clip(scores.astype(np.float64), _FLOOR, 1.0)
     if len(scores) == 1:
         return None  # a probe read surely enough as one digit
@@ -251,10 +276,19 @@ def _choose(plan: _Plan, scores: np.ndarray | None) -> tuple[np.ndarray, np.ndar
     elif pair[k] >= np.log(_SURE_PAIR):
         # Two digits read surely where one reads unsure: narrowness is no argument.
         two = max(two, 0.0)
-    if not plan.forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
+    forced = plan.forced and (scores[0] < _CONFIDENT or plan.ratio > _FORCE_RATIO_SURE)
+    if not forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
         return None
-    lmask, rmask, _, _ = plan.pairs[k]
-    return lmask, rmask
+    return _cut_at(plan.mask, plan.pairs[k][0])
+
+
+def _cut_at(mask: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ink of ``mask`` left and right of ``column``, each in the whole mask's frame."""
+    left = np.zeros_like(mask)
+    left[:, :column] = mask[:, :column]
+    right = mask.copy()
+    right[:, :column] = 0
+    return left, right
 
 
 def _read_plans(
@@ -285,7 +319,9 @@ def _read_plans(
     unsure = [
         k
         for k, plan in enumerate(plans)
-        if isinstance(plan, _Plan) and plan.probe and scores[k][0] < _CONFIDENT  # type: ignore[index]
+        if isinstance(plan, _Plan)
+        and plan.probe
+        and scores[k][0] < (_REJECTED if plan.narrow else _CONFIDENT)  # type: ignore[index]
     ]
     if unsure:
         context = [] if gate is None else gate.crops(unsure, scores)
@@ -389,12 +425,16 @@ def split_marks(
     a wide 2 or 0 read well as one digit stays whole, and two pieces read
     surely where the whole reads unsure are cut however narrow the pair. A
     mark more than twice as wide as one digit is cut at its best candidate
-    regardless. A mark between ``overlap_ratio`` digit widths and
+    regardless, unless it reads surely as one digit and is less than three
+    digits wide (a 2 with a long tail). A mark between ``overlap_ratio`` digit widths and
     ``split_ratio`` (two digits overlapping) is tried only when the whole
     reads unsure and, given ``fields``, its field's other marks read as
-    digits. The candidates of all marks are read in one recognizer call per
-    round (two when narrow marks read unsure are tried); the whole marks of
-    fields holding such a narrow mark join the second call.
+    digits; a mark narrower than that, down to ``_NARROW_RATIO`` digit
+    widths (two digits written one into the other), only when the whole is
+    all but rejected, and only at a cut through one stroke. The candidates
+    of all marks are read in one recognizer call per round (two when narrow
+    marks read unsure are tried); the whole marks of fields holding such a
+    narrow mark join the second call.
 
     Parameters
     ----------
@@ -410,8 +450,9 @@ def split_marks(
         marks more than twice a digit's width, at the cut nearest the middle.
     overlap_ratio : float, optional
         Marks between this many expected digit widths and ``split_ratio``
-        are tried when the recognizer is unsure of them as one digit. None
-        (the default) is ``split_ratio``: no such probe.
+        are tried when the recognizer is unsure of them as one digit, and
+        narrower ones down to ``_NARROW_RATIO`` when it all but rejects them.
+        None (the default) is ``split_ratio``: no such probe.
     fields : sequence of int, optional
         Per mark, the field it belongs to. When given, a mark narrower than
         ``split_ratio`` is tried only in a field of digits: at least
