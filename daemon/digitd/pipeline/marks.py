@@ -62,7 +62,9 @@ __all__ = [
 ]
 
 MARK_KINDS = ("hand", "printed", "separator", "other")
-MARKS_FORMAT_VERSION = 1
+# 2: a group too short to space has group_pitch_cv NaN (unknown), not 0; a classifier
+# trained on version 1 would take every short field for evenly spaced print.
+MARKS_FORMAT_VERSION = 2
 
 # Fine labels the classifier predicts; the separators carry the character they
 # stand for in a field's ``raw`` text ("" for comb-box ticks, which are not
