@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -15,6 +16,8 @@ from PIL import Image
 
 from digitd.config import SHIPPED_MODEL, OutputsConfig
 from digitd.errors import ModelError
+from digitd.model.format import load_model, save_with_extras
+from digitd.pipeline.marks import MARKS_FORMAT_VERSION
 from digitd.pipeline.read import ReadParams
 from digitd.service.pool import Completion, WorkerPool
 from digitd.service.worker import Job, WorkerSettings
@@ -108,4 +111,15 @@ def test_a_missing_model_is_a_model_error_at_start(tmp_path) -> None:
     )
     pool = WorkerPool(settings, 1, document_timeout_seconds=5)
     with pytest.raises(ModelError, match=r"nope\.joblib"):
+        pool.start()
+
+
+def test_a_marks_classifier_of_an_older_format_stops_the_pool_at_start(tmp_path) -> None:
+    # Found once, naming the file, rather than failing every document it is given.
+    marks = dict(load_model(SHIPPED_MODEL).extras["marks"])
+    marks["format_version"] = MARKS_FORMAT_VERSION - 1
+    old = tmp_path / "old.joblib"
+    save_with_extras(SHIPPED_MODEL, old, {"marks": marks}, {"note": "older marks classifier"})
+    pool = WorkerPool(replace(SETTINGS, model_path=old), 1, document_timeout_seconds=5)
+    with pytest.raises(ModelError, match=r"old\.joblib.*marks classifier has format version"):
         pool.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -12,7 +12,14 @@ import numpy as np
 from digitd.model.format import Model
 from digitd.pipeline.boosted import prepare_estimator
 from digitd.pipeline.load import Page
-from digitd.pipeline.marks import MarkParams, classify_marks, gather_marks, keep_kind, raw_texts
+from digitd.pipeline.marks import (
+    MarkParams,
+    check_mark_classifier,
+    classify_marks,
+    gather_marks,
+    keep_kind,
+    raw_texts,
+)
 from digitd.pipeline.neighbours import reference_norms
 from digitd.pipeline.recognize import Predictions, RecognitionParams, classify_digits
 from digitd.pipeline.segment import (
@@ -60,11 +67,17 @@ def prepare_model(model: Model) -> None:
 
     The reference vectors' lengths (neighbour search) and the marks
     classifier's flattened trees; a worker calls this once after loading.
+
+    Raises
+    ------
+    ModelError
+        The model carries a marks classifier this digitd cannot use (see
+        ``check_mark_classifier``): found at start-up, not on every document.
     """
     if len(model.reference):
         reference_norms(np.asarray(model.reference, dtype=np.float32))
-    classifier = model.extras.get("marks")
-    if isinstance(classifier, Mapping):
+    if "marks" in model.extras:
+        classifier = check_mark_classifier(model.extras["marks"])
         for key in ("estimator", "separators"):
             if key in classifier:
                 prepare_estimator(classifier[key])

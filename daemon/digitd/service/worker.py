@@ -201,7 +201,10 @@ def worker_main(conn: Connection, settings: WorkerSettings) -> None:
     keep_freed_memory()  # page buffers reused, not faulted in anew for every page
     try:
         model = load_model(settings.model_path)
-        prepare_model(model)  # per-model caches now, not on the first document
+        try:
+            prepare_model(model)  # per-model caches now, not on the first document
+        except ModelError as exc:  # a fault inside the model: say which file holds it
+            raise ModelError(f"model file {settings.model_path}: {exc}") from None
     except ModelError as exc:
         conn.send(("error", str(exc)))
         return
