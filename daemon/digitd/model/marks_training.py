@@ -49,6 +49,7 @@ __all__ = [
     "clip_glyphs",
     "cross_rule",
     "crowd_glyphs",
+    "depth_past_pen",
     "draw_blot",
     "draw_hand_digit",
     "draw_hand_font_text",
@@ -187,16 +188,32 @@ def _restroke(ink: np.ndarray, width: float) -> np.ndarray:
     return cv2.dilate(skel.astype(np.uint8), kernel).astype(np.float32)
 
 
-def _filled_parts(ink: np.ndarray, skel: np.ndarray, width: float) -> np.ndarray:
-    """The parts of ``ink`` much wider than its usual stroke (a loop a marker filled).
+def depth_past_pen(ink: np.ndarray, centre: np.ndarray, pen: float) -> np.ndarray:
+    """How deep each pixel lies in ``ink`` once every stroke is thinned to a pen.
 
-    Every stroke is thinned by one depth, down to ``width``: what stays is ink
-    a pen of that width must also lay down, or an 8 whose loops were filled
-    would come out of the redraw as a 3.
+    Every stroke is thinned by one depth, the digit's usual half stroke less
+    half the pen, so that its usual stroke comes down to ``pen``. Where the
+    result is still positive the ink is much wider than that stroke (a loop a
+    marker filled): a pen redrawing the digit along ``centre`` must lay it
+    down too, or an 8 whose loops were filled comes out as a 3.
+
+    Parameters
+    ----------
+    ink : (h, w) bool or uint8 ndarray
+        The digit's ink (nonzero).
+    centre : (h, w) bool or uint8 ndarray
+        Its skeleton (nonzero), not empty.
+    pen : float
+        Pen width in pixels.
+
+    Returns
+    -------
+    (h, w) float32 ndarray
+        Positive inside the parts to keep; 1 more per pixel deeper.
     """
-    depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)
-    half_stroke = float(np.median(depth[skel]))
-    return (depth > max(0.0, half_stroke - width / 2.0)).astype(np.uint8)
+    depth = cv2.distanceTransform((ink != 0).astype(np.uint8), cv2.DIST_L2, 3)
+    half_stroke = float(np.median(depth[centre != 0]))
+    return depth - max(0.0, half_stroke - pen / 2.0)
 
 
 def _warp(ink: np.ndarray, rng: np.random.Generator, *, strength: float) -> np.ndarray:
@@ -306,7 +323,7 @@ def _restroke_pressure(ink: np.ndarray, width: float, rng: np.random.Generator) 
     """Redraw binary ink along its skeleton with a pen whose width drifts with pressure.
 
     Parts much wider than the digit's usual stroke stay inked (see
-    ``_filled_parts``), as the page generator's pen keeps them.
+    ``depth_past_pen``), as the page generator's pen keeps them.
     """
     skel = skeletonize(ink > 0.5)
     if not skel.any():
@@ -319,7 +336,8 @@ def _restroke_pressure(ink: np.ndarray, width: float, rng: np.random.Generator) 
     field /= max(float(np.abs(field).max()), 1e-6)
     half = np.maximum(0.5, width / 2.0 * (1.0 + rng.uniform(0.0, 0.3) * field))
     traced = (distance <= half).astype(np.uint8)
-    return np.maximum(traced, _filled_parts(ink > 0.5, skel, width)).astype(np.float32)
+    filled = depth_past_pen(ink > 0.5, skel, width) > 0
+    return np.maximum(traced, filled).astype(np.float32)
 
 
 def _pen_path(points: np.ndarray, shape: tuple[int, int], pen: float) -> np.ndarray:

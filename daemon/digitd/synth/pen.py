@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 from skimage.morphology import skeletonize
 
+from digitd.model.marks_training import depth_past_pen
+
 __all__ = ["render_digit"]
 
 
@@ -72,9 +74,7 @@ def render_digit(
     # Thin every stroke by the same depth, down to the pen: where the digit is
     # much wider than its usual stroke (a loop the marker filled), ink stays,
     # so an 8 with a filled loop does not become a 3 or a 9 a 4.
-    depth = cv2.distanceTransform(shape, cv2.DIST_L2, 3)
-    half_stroke = float(np.median(depth[centre > 0]))
-    thinned = np.clip(depth - max(0.0, half_stroke - pen_px / 2.0) + 0.5, 0.0, 1.0)
+    thinned = np.clip(depth_past_pen(shape, centre, pen_px) + 0.5, 0.0, 1.0)
     alpha = np.maximum(alpha, thinned.astype(np.float32))
     # A child generator, so the caller's stream does not depend on the digit's size.
     local = np.random.default_rng(int(rng.integers(2**32)))
