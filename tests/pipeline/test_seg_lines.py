@@ -154,3 +154,27 @@ def test_comb_ticks_of_another_field_on_the_same_row_do_not_set_the_pitch() -> N
     clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
     tick = (slice(283, 298), slice(ticks[3] - 2, ticks[3] + 3))
     assert clean[tick].sum() <= 3
+
+
+def test_a_frame_along_the_edges_of_an_odd_sized_image_is_erased_whole() -> None:
+    # An amount box cut out along its border: 1 px rules on all four edges, and a
+    # size that is not a multiple of the line search's step (2 px at this scale).
+    ink = np.zeros((113, 345), np.uint8)
+    ink[0, :] = ink[-1, :] = 1
+    ink[:, 0] = ink[:, -1] = 1
+    clean, horizontal, vertical = remove_form_lines(
+        ink, px_per_mm=7.9, min_length_mm=12.0, max_thickness_mm=0.9
+    )
+    assert clean.sum() == 0
+    assert horizontal[-1].all() and vertical[:, -1].all()
+
+
+def test_digits_in_a_box_cut_out_along_its_border_are_read() -> None:
+    page = _blank(h=187, w=661)
+    cv2.rectangle(page, (0, 0), (660, 186), 0, 3)  # the box's rules are the image's edges
+    _three(page, 120, 56)
+    _zero(page, 260, 55)
+    _three(page, 400, 57)
+    _zero(page, 540, 56)
+    seg = segment_page(page, dpi=300.0, params=SegmentationParams())
+    assert [len(f.digits) for f in seg.fields] == [4]

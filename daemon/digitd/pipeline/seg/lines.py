@@ -86,15 +86,27 @@ def _kept(
 
 
 def _shrink(ink: np.ndarray, factor: int) -> np.ndarray:
-    """Ink at 1/factor resolution, a pixel inked when any pixel under it is."""
+    """Ink at 1/factor resolution, a pixel inked when any pixel under it is.
+
+    The rows and columns past the last whole cell count in the last cell, so
+    a line drawn along the page's bottom or right edge is seen.
+    """
     if factor == 1:
         return ink
     h, w = ink.shape
-    size = (max(1, w // factor), max(1, h // factor))
-    small = cv2.resize(
-        ink[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA
-    )
-    return (small > 0).astype(np.uint8)
+    rows, cols = max(1, h // factor), max(1, w // factor)
+    core_h, core_w = rows * factor, cols * factor
+    small = cv2.resize(ink[:core_h, :core_w], (cols, rows), interpolation=cv2.INTER_AREA) > 0
+    small = small.astype(np.uint8)
+    if h > core_h:
+        tail = ink[core_h:, :core_w].any(axis=0)
+        small[-1] |= tail.reshape(cols, factor).any(axis=1)
+    if w > core_w:
+        tail = ink[:core_h, core_w:].any(axis=1)
+        small[:, -1] |= tail.reshape(rows, factor).any(axis=1)
+    if h > core_h and w > core_w:
+        small[-1, -1] |= bool(ink[core_h:, core_w:].any())
+    return small
 
 
 def _grow(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -107,9 +119,8 @@ def _grow(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         (mask.shape[1] * factor_w, mask.shape[0] * factor_h),
         interpolation=cv2.INTER_NEAREST,
     )
-    return cv2.copyMakeBorder(
-        big, 0, h - big.shape[0], 0, w - big.shape[1], cv2.BORDER_CONSTANT, value=0
-    )
+    # The rows and columns past the last whole cell take that cell's value.
+    return cv2.copyMakeBorder(big, 0, h - big.shape[0], 0, w - big.shape[1], cv2.BORDER_REPLICATE)
 
 
 def find_form_lines(
@@ -462,9 +473,11 @@ def _line_pixels(
     # the page's ink points, not found anew over the whole page.
     ys, xs = ink_points
     step_y, step_x = ink.shape[0] // near.shape[0], ink.shape[1] // near.shape[1]
-    cell_y, cell_x = ys // step_y, xs // step_x
-    pick = (cell_y < near.shape[0]) & (cell_x < near.shape[1])
-    pick[pick] = near[cell_y[pick], cell_x[pick]] > 0
+    # The last few rows and columns of a page not a multiple of the search step long
+    # belong to the last search cell: a box drawn along the page's edge reaches them.
+    cell_y = np.minimum(ys // step_y, near.shape[0] - 1)
+    cell_x = np.minimum(xs // step_x, near.shape[1] - 1)
+    pick = near[cell_y, cell_x] > 0
     if not pick.any():
         return out, reference
     ys, xs = ys[pick].astype(np.int64), xs[pick].astype(np.int64)
