@@ -270,3 +270,33 @@ def test_scale_comes_from_dpi_or_from_the_strokes() -> None:
     assert measure_stroke_width(ink) == pytest.approx(5.0, rel=0.25)
     assert estimate_scale(page, dpi=None) == pytest.approx(PPM, rel=0.25)
     assert estimate_scale(page[::2, ::2].copy(), dpi=None) == pytest.approx(PPM / 2, rel=0.25)
+
+
+def _strip_of_digits() -> np.ndarray:
+    """An amount strip without dpi: 6 mm digits, 0.4 mm pen, at 300 dpi."""
+    page = _blank(180, 700)
+    for i, x in enumerate(range(80, 600, 90)):
+        (_zero if i % 2 else _one)(page, x, 55, h=71, w=4)
+    return page
+
+
+def test_scale_of_a_strip_leaves_out_a_dark_margin_along_its_edges() -> None:
+    # Scanned past the paper's edge: a margin as thick as a digit is tall is not a stroke.
+    page = _strip_of_digits()
+    cv2.rectangle(page, (0, 0), (699, 179), 20, 36)
+    assert estimate_scale(page, dpi=None) == pytest.approx(PPM, rel=0.25)
+
+
+def test_a_dark_margin_around_a_strip_does_not_hide_its_digits() -> None:
+    page = _strip_of_digits()
+    cv2.rectangle(page, (0, 0), (699, 179), 20, 36)
+    ink = binarize_page(page, px_per_mm=PPM)
+    marks = find_marks(
+        ink, px_per_mm=PPM, speck_mm=0.8, min_height_mm=3.0, max_height_mm=16.0,
+        max_aspect=3.5, merge_gap_mm=1.2,
+    )  # fmt: skip
+    fields = group_fields(
+        marks.boxes, px_per_mm=PPM, min_height_mm=3.0, max_height_mm=16.0, field_gap_mm=8.0,
+        clutter=marks.clutter,
+    )  # fmt: skip
+    assert [len(f) for f in fields] == [6]

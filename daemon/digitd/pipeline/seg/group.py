@@ -435,6 +435,12 @@ def find_marks(
     st = ink_stats[1:]
     gone = ~keep[1:] & (np.maximum(st[:, 2], st[:, 3]) >= min_height_mm * px_per_mm)
     gone &= st[:, 4] < 0.5 * st[:, 2] * st[:, 3]
+    # A dark margin or a box's border around the whole image is not writing, and
+    # every field lies inside it.
+    rows, cols = ink.shape
+    edge = (st[:, 0] <= 1) | (st[:, 1] <= 1)
+    edge |= (st[:, 0] + st[:, 2] >= cols - 1) | (st[:, 1] + st[:, 3] >= rows - 1)
+    gone &= ~(edge & ((st[:, 2] >= 0.8 * cols) | (st[:, 3] >= 0.8 * rows)))
     clutter = st[gone, :4].astype(np.int64) if gone.any() else None
     # Rows of small print are kept out of the bridging, so a legend or serial
     # number just above handwritten digits does not become part of them.

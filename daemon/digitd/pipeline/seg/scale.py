@@ -48,7 +48,9 @@ def estimate_scale(image: np.ndarray, *, dpi: float | None) -> float:
     With a dpi from the file, that; without, measured from the page: the
     geometric mean of two guesses, the stroke width of its ink (Otsu
     threshold) taken as a pen line of 0.4 mm, and the height of its taller
-    glyphs taken as 6 mm.
+    glyphs taken as 6 mm. Marks touching the image's edge are left out of
+    both: a dark margin where the scanner saw past the paper, the border of
+    a box cut out along it, a glyph cut in two.
 
     Parameters
     ----------
@@ -66,11 +68,18 @@ def estimate_scale(image: np.ndarray, *, dpi: float | None) -> float:
     _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     if cv2.countNonZero(ink) > 0.5 * ink.size:
         return 300.0 / MM_PER_INCH
+    n, labels, stats = label_components(ink)
+    inner = _away_from_edges(stats, ink.shape)
+    # A crop tight around its digits has nothing else: then they are what there is.
+    if 1 < inner.sum() < n:
+        stats = stats[inner]
+        inner[0] = False
+        ink = inner[labels].astype(np.uint8)
     width = measure_stroke_width(ink)
     if width <= 0:
         return 300.0 / MM_PER_INCH
     by_stroke = width / _PEN_WIDTH_MM
-    height = measure_glyph_height(ink)
+    height = _glyph_height(stats, ink.shape)
     # Pens and print vary in width, writing in size: the two guesses temper each other.
     ppm = np.sqrt(by_stroke * height / _GLYPH_HEIGHT_MM) if height > 0 else by_stroke
     return float(np.clip(ppm, _MIN_PX_PER_MM, _MAX_PX_PER_MM))
@@ -89,11 +98,23 @@ def measure_glyph_height(ink: np.ndarray) -> float:
     height : float
         0.0 when the page has no glyph-shaped marks.
     """
-    n, _, stats = label_components(ink)
-    if n <= 1:
-        return 0.0
+    _, _, stats = label_components(ink)
+    return _glyph_height(stats, ink.shape)
+
+
+def _glyph_height(stats: np.ndarray, shape: tuple[int, ...]) -> float:
+    """`measure_glyph_height` from component statistics (row 0 the background)."""
     w, h = stats[1:, 2], stats[1:, 3]
-    glyph = (h >= 8) & (w >= 2) & (w <= 1.5 * h) & (h <= 0.5 * ink.shape[0])
+    glyph = (h >= 8) & (w >= 2) & (w <= 1.5 * h) & (h <= 0.5 * shape[0])
     if not glyph.any():
         return 0.0
     return float(np.percentile(h[glyph], 75))
+
+
+def _away_from_edges(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(n,) bool: components that touch no edge of the image (True for the background)."""
+    x, y, w, h = (stats[:, i] for i in range(4))
+    rows, cols = shape[:2]
+    inner = (x > 0) & (y > 0) & (x + w < cols) & (y + h < rows)
+    inner[0] = True
+    return inner
