@@ -9,7 +9,7 @@ import mlxtend
 import numpy as np
 import pytest
 
-from digitd.synth.mixed import cut_amount_strip, make_mixed_cheque
+from digitd.synth.mixed import cut_amount_strip, make_mixed_cheque, make_mixed_form
 
 _MNIST_5K = Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
 
@@ -109,3 +109,26 @@ def test_amounts_stay_on_the_cheque(digits: tuple[np.ndarray, np.ndarray]) -> No
         hand = [g for g in page.glyphs if g.kind == "hand" and x <= g.box[0] < x + w]
         assert len(hand) >= len(amount.text)
     assert max(right_edges) < 1.0 - 2.5 / 202
+
+
+def test_form_fields_are_the_handwritten_copies_of_printed_prompts(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    page = make_mixed_form(*digits, np.random.default_rng(2), dpi=100)
+    h, w = page.image.shape[:2]
+    assert (w, h) == (round(210 * 100 / 25.4), round(297 * 100 / 25.4))
+    names = [f.name for f in page.fields]
+    assert {"date", "zip"} <= set(names) and sum(n.startswith("copy-") for n in names) >= 6
+    copies = {f.text for f in page.fields if f.name.startswith("copy-")}
+    assert "0123456789" in copies
+    hand = [g for g in page.glyphs if g.kind == "hand"]
+    assert len(hand) == sum(len(f.text) for f in page.fields)
+    # Each copied string is also printed above its box, and the letters written
+    # by hand (name, city, alphabet, passage) far outnumber the digits.
+    printed = "".join(g.char for g in page.glyphs if g.kind == "printed")
+    assert all(text in printed for text in copies)
+    assert sum(g.kind == "letter" for g in page.glyphs) > 5 * len(hand)
+    for field in page.fields:
+        x, _, fw, _ = field.box
+        inside = [g for g in hand if x <= g.box[0] and g.box[0] + g.box[2] <= x + fw]
+        assert len(inside) >= len(field.text)

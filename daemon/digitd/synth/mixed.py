@@ -44,15 +44,18 @@ from digitd.synth.paper import compose_ink, degrade_scan, make_paper
 
 __all__ = [
     "MIXED_CHEQUE_MM",
+    "MIXED_FORM_MM",
     "GlyphKind",
     "MixedField",
     "MixedPage",
     "TruthGlyph",
     "cut_amount_strip",
     "make_mixed_cheque",
+    "make_mixed_form",
 ]
 
 MIXED_CHEQUE_MM = (202.0, 92.0)  # an Indian CTS-2010 cheque
+MIXED_FORM_MM = (210.0, 297.0)  # A4
 
 GlyphKind = Literal["hand", "printed", "separator", "letter", "other"]
 
@@ -64,6 +67,14 @@ _WORDS_AMOUNT = (
     "Seven Hundred Fifty",
     "Two Thousand Rupees",
     "Ninety Eight Only",
+)
+_NAMES = ("Maria Lopez", "Kenji Sato", "Priya Menon", "Tom Becker", "Olga Ivanova", "Ade Bello")
+_CITIES = ("Springfield", "Bangalore", "Rotterdam", "Quebec", "Lagos", "Osaka", "Zagreb")
+_PASSAGES = (
+    "We the people of the united states in order to form a more perfect union",
+    "establish justice insure domestic tranquility provide for the common defense",
+    "promote the general welfare and secure the blessings of liberty to ourselves",
+    "the quick brown fox jumps over the lazy dog while the zebra sleeps",
 )
 _INK_BLUE = np.array([0.10, 0.14, 0.45], np.float32)
 _INK_BLACK = np.array([0.08, 0.08, 0.10], np.float32)
@@ -252,9 +263,11 @@ def _handwritten_field(
     ink: np.ndarray,
     rng: np.random.Generator,
     fonts: Sequence[Path],
+    right_mm: float | None = None,
 ) -> MixedField | None:
     height = max(12, canvas.mm(height_mm))
-    room = canvas.shape[1] - canvas.mm(3.0) - canvas.mm(x_mm)
+    right = canvas.shape[1] - canvas.mm(3.0) if right_mm is None else canvas.mm(right_mm)
+    room = right - canvas.mm(x_mm)
     for _ in range(4):
         glyphs = layout_handwriting(text, pick_digit, height=height, rng=rng, fonts=fonts)
         if not glyphs:
@@ -527,6 +540,186 @@ def make_mixed_cheque(
         noise=rng.uniform(1.0, 5.0),
         specks=int(rng.integers(0, 20)),
         colour=rng.random() < 0.7,
+        jpeg_quality=int(rng.integers(70, 95)) if rng.random() < 0.4 else None,
+        bitonal=False,
+    )
+    fields.sort(key=lambda f: (f.box[1] // canvas.mm(8), f.box[0]))
+    return MixedPage(image=image, dpi=dpi, fields=tuple(fields), glyphs=tuple(canvas.glyphs))
+
+
+def make_mixed_form(
+    digit_images: np.ndarray,
+    digit_labels: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    dpi: float | None = None,
+    printed_fonts: Sequence[Path] | None = None,
+    hand_fonts: Sequence[Path] | None = None,
+) -> MixedPage:
+    """A handwriting sample form: printed prompts above boxes the writer fills.
+
+    An A4 page: a printed title and instructions; boxes for a name and a
+    city (handwritten words) and for a date and a postcode (handwritten
+    digits); rows of boxes with the digits to copy printed above each; the
+    alphabet in lower and upper case printed above boxes where it is written
+    again by hand; and a printed passage above a box where it is copied out
+    in handwriting. The writer's digits are the fields to read; the printed
+    prompts, the handwritten letters and the passage must yield nothing.
+
+    Parameters
+    ----------
+    digit_images : (M, h, w) uint8 ndarray
+        Handwritten digits, ink bright on black or dark on light.
+    digit_labels : (M,) int ndarray
+        Their labels 0-9; every label must occur.
+    rng : numpy.random.Generator
+    dpi : float, optional
+        Scan resolution; random in 150-400 when not given.
+    printed_fonts, hand_fonts : sequence of Path, optional
+        Default to ``find_fonts("printed")`` and ``find_fonts("handwriting")``.
+
+    Returns
+    -------
+    MixedPage
+
+    Raises
+    ------
+    ValueError
+        A digit label is missing from ``digit_labels`` or no printed font is
+        installed.
+    """
+    digit_labels = np.asarray(digit_labels)
+    missing = sorted(set(range(10)) - {int(v) for v in np.unique(digit_labels)})
+    if missing:
+        raise ValueError(f"digit_labels lacks the digits {missing}; give some of every digit")
+    printed_fonts = list(printed_fonts if printed_fonts is not None else find_fonts("printed"))
+    hand_fonts = list(hand_fonts if hand_fonts is not None else find_fonts("handwriting"))
+    if not printed_fonts:
+        raise ValueError("no printed font found; install the Debian font packages in the README")
+    dpi = float(dpi if dpi is not None else rng.uniform(150, 400))
+    px_per_mm = dpi / 25.4
+    w_mm, h_mm = MIXED_FORM_MM
+    canvas = _Canvas((round(h_mm * px_per_mm), round(w_mm * px_per_mm)), px_per_mm)
+    pick = _DigitPicker(np.asarray(digit_images), digit_labels, rng)
+    face = printed_fonts[rng.integers(len(printed_fonts))]  # one face for the whole form
+    hand_ink = _INK_BLUE if rng.random() < 0.6 else _INK_BLACK
+    # One writer, one hand: the words come from one handwriting font.
+    writer = [hand_fonts[rng.integers(len(hand_fonts))]] if hand_fonts else printed_fonts
+    rules = canvas.layer(_PRINT)
+    rule = max(1, canvas.mm(float(rng.uniform(0.15, 0.3))))
+    fields: list[MixedField] = []
+
+    def box(x_mm: float, y_mm: float, width_mm: float, height_mm: float) -> None:
+        x0, y0 = canvas.mm(x_mm), canvas.mm(y_mm)
+        x1, y1 = canvas.mm(x_mm + width_mm), canvas.mm(y_mm + height_mm)
+        rules[y0 : y0 + rule, x0 : x1 + rule] = 1.0
+        rules[y1 : y1 + rule, x0 : x1 + rule] = 1.0
+        rules[y0 : y1 + rule, x0 : x0 + rule] = 1.0
+        rules[y0 : y1 + rule, x1 : x1 + rule] = 1.0
+
+    def label(text: str, x_mm: float, baseline_mm: float, points: float = 8.0) -> None:
+        _printed(canvas, text, face, points=points, x_mm=x_mm, baseline_mm=baseline_mm, rng=rng)
+
+    def words(
+        text: str, x_mm: float, baseline_mm: float, height_mm: float, right_mm: float
+    ) -> None:
+        # A few words or letters at a time, so the warp of a hand font stays a
+        # wobble and does not carry a long line out of its box.
+        parts = text.split() if " " in text else [text[i : i + 7] for i in range(0, len(text), 7)]
+        chunks = [" ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+        inks = [
+            ink
+            for chunk in chunks
+            if (ink := draw_hand_font_text(
+                chunk, writer, canvas.mm(height_mm), canvas.mm(0.45), rng
+            )) is not None
+        ]  # fmt: skip
+        if not inks:
+            return
+        space = canvas.mm(height_mm * float(rng.uniform(0.5, 0.9)))
+        room = canvas.mm(right_mm - x_mm)
+        total = sum(ink.shape[1] for ink in inks) + space * (len(inks) - 1)
+        f = min(1.0, room / total)  # a writer short of room writes smaller
+        alpha = canvas.layer(hand_ink)
+        x = canvas.mm(x_mm)
+        for ink in inks:
+            if f < 1.0:
+                size = (max(2, round(ink.shape[1] * f)), max(2, round(ink.shape[0] * f)))
+                ink = (cv2.resize(ink, size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.float32)
+            y = canvas.mm(baseline_mm + float(rng.normal(0.0, 0.3))) - ink.shape[0]
+            _put_components(canvas, alpha, ink, x, y, "letter")
+            x += ink.shape[1] + round(space * f)
+
+    def digits(name: str, text: str, x_mm: float, baseline_mm: float, right_mm: float) -> None:
+        field = _handwritten_field(
+            canvas, name, text, pick, x_mm=x_mm, baseline_mm=baseline_mm,
+            height_mm=float(rng.uniform(4.5, 6.5)), ink=hand_ink, rng=rng,
+            fonts=[*hand_fonts, *printed_fonts], right_mm=right_mm,
+        )  # fmt: skip
+        if field is not None:
+            fields.append(field)
+
+    label("HANDWRITING SAMPLE FORM", 15, 18, points=16)
+    label("Print each entry inside its box, as shown above the box.", 15, 25, points=9)
+    # Who and when: words and digits in boxes of their own.
+    box(15, 32, 100, 13)
+    label("NAME", 16, 35.5, points=6)
+    words(str(rng.choice(_NAMES)), 20, 42.5, float(rng.uniform(4.0, 5.5)), 113)
+    box(122, 32, 73, 13)
+    label("DATE", 123, 35.5, points=6)
+    d, m, y = rng.integers(1, 29), rng.integers(1, 13), rng.integers(1950, 2031)
+    sep = str(rng.choice(["/", "-", "."]))
+    digits("date", f"{d:02d}{sep}{m:02d}{sep}{y}", 130, 42.5, 193)
+    box(15, 49, 100, 13)
+    label("CITY", 16, 52.5, points=6)
+    words(str(rng.choice(_CITIES)), 20, 59.5, float(rng.uniform(4.0, 5.5)), 113)
+    box(122, 49, 73, 13)
+    label("ZIP", 123, 52.5, points=6)
+    digits("zip", "".join(rng.choice(list("0123456789"), size=5)), 130, 59.5, 193)
+    # Digits to copy: each string printed above its box.
+    y_mm = 72.0
+    for row in range(4):
+        x_mm = 15.0
+        texts = (
+            ["0123456789"]
+            if row == 0
+            else ["".join(rng.choice(list("0123456789"), size=int(rng.integers(2, 7))))
+                  for _ in range(3)]
+        )  # fmt: skip
+        for k, text in enumerate(texts):
+            width = 9.0 * len(text) + 8.0
+            if x_mm + width > w_mm - 12:
+                break
+            label(text, x_mm + 1, y_mm, points=float(rng.uniform(9, 12)))
+            box(x_mm, y_mm + 2, width, 14)
+            digits(f"copy-{row + 1}-{k + 1}", text, x_mm + 5, y_mm + 13, x_mm + width - 1)
+            x_mm += width + 8.0
+        y_mm += 24.0
+    # The alphabet, then a passage: printed to be copied by hand.
+    for alphabet in ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+        label(alphabet, 16, y_mm, points=float(rng.uniform(9, 12)))
+        box(15, y_mm + 2, 180, 15)
+        words(alphabet, 20, y_mm + 13, float(rng.uniform(4.0, 5.5)), 193)
+        y_mm += 24.0
+    passage = [str(p) for p in rng.choice(_PASSAGES, size=2, replace=False)]
+    label("Copy this passage into the box below:", 16, y_mm, points=9)
+    for i, line in enumerate(passage):
+        label(line, 16, y_mm + 5 + 4.5 * i, points=8)
+    box(15, y_mm + 13, 180, 30)
+    for i, line in enumerate(passage):
+        words(line, 20, y_mm + 24 + 12 * i, float(rng.uniform(4.0, 5.0)), 193)
+
+    page = make_paper(canvas.shape, px_per_mm=px_per_mm, rng=rng, tinted=rng.random() < 0.3)
+    for alpha, colour in canvas.layers:
+        page = compose_ink(page, alpha, colour)
+    image = degrade_scan(
+        page,
+        px_per_mm=px_per_mm,
+        rng=rng,
+        blur=rng.uniform(0.3, 0.5) * px_per_mm / 11.8 + 0.2,
+        noise=rng.uniform(1.0, 5.0),
+        specks=int(rng.integers(0, 30)),
+        colour=rng.random() < 0.6,
         jpeg_quality=int(rng.integers(70, 95)) if rng.random() < 0.4 else None,
         bitonal=False,
     )
