@@ -3,8 +3,10 @@
 Pages come from ``digitd.synth.mixed``: handwritten dates and amounts (MNIST
 TEST digits, never trained on) among printed digits in many faces, a
 MICR-style code line, a purple stamped number, printed and handwriting-font
-words and a signature, on tinted patterned paper at 150-400 dpi; plus the
-amount cut out of each page as a strip without dpi. Every page goes through
+words and a signature, on tinted patterned paper at 150-400 dpi; the
+amount cut out of each page as a strip without dpi; and handwriting sample
+forms (digits copied under their printed prompts, among a name, a city, the
+alphabet and a passage written by hand). Every page goes through
 the real pipeline (``read_pages``) with default settings, and every digit
 digitd reports is matched to the truth glyph under it.
 
@@ -49,7 +51,7 @@ from digitd.model.marks_training import train_mark_classifier
 from digitd.pipeline.load import Page
 from digitd.pipeline.read import ReadParams, read_pages
 from digitd.results import Box, FieldResult
-from digitd.synth.mixed import MixedPage, cut_amount_strip, make_mixed_cheque
+from digitd.synth.mixed import MixedPage, cut_amount_strip, make_mixed_cheque, make_mixed_form
 from marks_replay import MarksReplay
 
 
@@ -174,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.pages)
     ]
     strips = [cut_amount_strip(p, rng) for p in cheques]
+    # Forms draw from their own stream, so the cheques and strips of a seed stay as they were.
+    form_rng = np.random.default_rng([args.seed, 1])
+    forms = [
+        make_mixed_form(test_images, test_labels, form_rng, dpi=float(form_rng.uniform(150, 400)))
+        for _ in range(args.pages)
+    ]
 
     params = ReadParams()
     replay = None
@@ -183,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         if replay.ready:
             print(f"marks replayed from {replay.path} (ms/page: the marks classifier only)")
     rows = []
-    for name, pages in (("cheques 150-400 dpi", cheques), ("amount strips, no dpi", strips)):
+    sets = (
+        ("cheques 150-400 dpi", cheques),
+        ("amount strips, no dpi", strips),
+        ("sample forms 150-400 dpi", forms),
+    )
+    for name, pages in sets:
         c, seconds = _run(pages, model, params, replay)
         n = len(pages)
         letters = c["as_digit_letter"] + c["as_digit_separator"] + c["as_digit_other"]
