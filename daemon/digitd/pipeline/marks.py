@@ -171,6 +171,27 @@ class MarkParams:
     sure_confidence : float
         ... the recognizer's joint certainty outweighs the line context of
         an unevenly written field.
+    doubted_confidence : float
+        A field of at least ``doubted_marks`` marks the recognizer accepts
+        is a word, not digits, when their mean confidence is below this and
+        at least two of them are read with less than this: the recognizer
+        reads the pieces of a word it does not know (real handwriting) as
+        digits, but seldom surely.
+    doubted_marks : int
+        Smallest field the recognizer's doubt is judged on.
+    large_height : float
+        A field of at most ``large_marks`` marks whose typical mark is at
+        least this many times the page's digit height (the median height of
+        the digits read surely in its other fields) is a signature's pieces
+        when one of its marks is wide (``large_aspect``) or read with less
+        than ``large_confidence``: ...
+    large_marks : int
+        ... a name signed across a cheque is a few large pieces, where a
+        short amount is digits of the page's size ...
+    large_aspect : float
+        ... with cursive joins that make pieces wider than tall ...
+    large_confidence : float
+        ... and that the recognizer is not sure of.
     """
 
     print_threshold: float = 0.5
@@ -184,6 +205,12 @@ class MarkParams:
     joined_unsure: float = 0.1
     sure_marks: int = 5
     sure_confidence: float = 0.9
+    doubted_confidence: float = 0.8
+    doubted_marks: int = 3
+    large_height: float = 1.8
+    large_marks: int = 3
+    large_aspect: float = 1.2
+    large_confidence: float = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -785,6 +812,69 @@ def _drop_joined_writing(
             kinds[idx] = "other"
 
 
+def _drop_doubted_fields(
+    kinds: np.ndarray,
+    confidences: np.ndarray,
+    unread: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop fields whose marks the recognizer reads, but doubts: the pieces of a word.
+
+    On real paper the recognizer's reject class does not know the writer's
+    letters, and most pieces of a handwritten word come out as digits. It
+    seldom reads them surely, where it reads a row of digits surely but for
+    one or two badly written ones. A field is judged on the marks the
+    recognizer accepted (those it rejected are left to the line rules) that
+    are not separators. Updates ``kinds`` in place.
+    """
+    limit = params.doubted_confidence
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        read = idx[(kinds[idx] != "separator") & ~unread[idx]]
+        if len(read) < params.doubted_marks or not np.isin(kinds[read], ("hand", "printed")).any():
+            continue
+        conf = confidences[read]
+        if float(conf.mean()) < limit and int((conf < limit).sum()) >= 2:
+            kinds[idx] = "other"
+
+
+def _drop_large_pieces(
+    kinds: np.ndarray,
+    confidences: np.ndarray,
+    unread: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop short fields of marks far taller than the page's digits: a signature.
+
+    A signature's pieces are about twice the height of the digits written on
+    the same page, joined up into wide strokes, and the recognizer reads
+    them as "66" or "82" without being sure. The page's digit height is the
+    median height of the handwritten digits read surely (``sure_confidence``)
+    in the other fields; a page with fewer than three of them has no scale
+    to judge by. Updates ``kinds`` in place.
+    """
+    hand = (kinds == "hand") & ~unread & (confidences >= params.sure_confidence)
+    heights = boxes[:, 3].astype(np.float64)
+    aspect = boxes[:, 2] / np.maximum(heights, 1.0)
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        marks = idx[kinds[idx] != "separator"]
+        if not 1 <= len(marks) <= params.large_marks or not (kinds[marks] == "hand").any():
+            continue
+        reference = hand & (groups != g)
+        if reference.sum() < 3:
+            continue
+        scale = float(np.median(heights[reference]))
+        if float(np.median(heights[marks])) < params.large_height * scale:
+            continue
+        doubted = unread[marks] | (confidences[marks] < params.large_confidence)
+        if (aspect[marks] >= params.large_aspect).any() or doubted.any():
+            kinds[idx] = "other"
+
+
 def _keep_sure_fields(
     kinds: np.ndarray,
     own: np.ndarray,
@@ -1063,6 +1153,9 @@ def classify_marks(
     labels[kept & (kinds != "separator")] = kinds[kept & (kinds != "separator")]
     unsure = np.where(rejected, 1.0, 1.0 - np.clip(confidences, 0.0, 1.0))
     _drop_joined_writing(kinds, p_other, unsure, boxes, groups, params)
+    if sure:
+        _drop_doubted_fields(kinds, confidences, unread, groups, params)
+        _drop_large_pieces(kinds, confidences, unread, boxes, groups, params)
     # Only in the fields left: a word's strokes are no ones.
     _slashes_out_of_place(kinds, labels, features, boxes, groups, p["separator"], unread)
 
