@@ -799,3 +799,49 @@ def test_a_few_pieces_far_taller_than_the_page_digits_are_a_signature() -> None:
     crops, boxes, groups, conf = _page_with_signature(80, 170, 0.85)
     small = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf)
     assert list(small.kinds) == ["hand"] * 10
+
+
+def _word_line() -> tuple[list[np.ndarray], np.ndarray]:
+    """Eight pieces of a handwritten word: x-height letters, capitals and a descender."""
+    crops, boxes = _row(8)
+    # (top, height): x-height letters 40 tall on a baseline at 60, a capital
+    # and an ascender 70 tall, and a descender reaching 30 below the line.
+    heights = [(-10, 70), (20, 40), (20, 40), (20, 40), (-10, 70), (20, 70), (20, 40), (20, 40)]
+    boxes[:, 1] = [top for top, _ in heights]
+    boxes[:, 3] = [h for _, h in heights]
+    return crops, boxes
+
+
+def test_a_line_at_the_heights_of_letters_in_doubt_is_a_word() -> None:
+    probs = [[0.95, 0.05, 0, 0]] * 12
+    crops, boxes = _word_line()
+    # Read on the whole as digits, but for one piece the recognizer doubts:
+    # not enough doubt for a field of digits, but these stand like letters.
+    conf = np.array([0.95, 0.9, 0.7, 0.85, 0.9, 0.85, 0.8, 0.9])
+    word = classify_marks(crops, boxes, np.zeros(8, int), _fixed(probs[:8]), confidences=conf)
+    assert list(word.kinds) == ["other"] * 8
+    # Digits of one height, a little uneven, with the same doubt: kept.
+    even = boxes.copy()
+    even[:, 1] = [0, 3, -2, 1, 0, -3, 2, 0]
+    even[:, 3] = 60
+    digits = classify_marks(crops, even, np.zeros(8, int), _fixed(probs[:8]), confidences=conf)
+    assert list(digits.kinds) == ["hand"] * 8
+    # Letters read surely are left to the other rules.
+    sure = np.full(8, 0.97)
+    kept = classify_marks(crops, boxes, np.zeros(8, int), _fixed(probs[:8]), confidences=sure)
+    assert list(kept.kinds) == ["hand"] * 8
+    # An amount read surely, written on the words' line, is kept.
+    amount_crops, amount = _row(4)
+    amount[:, 0] += boxes[-1, 0] + 100
+    amount[:, 1] = 0
+    amount[:, 3] = 60
+    line = np.concatenate([boxes, amount])
+    fields = np.array([0] * 8 + [1] * 4)
+    both = classify_marks(
+        crops + amount_crops,
+        line,
+        fields,
+        _fixed(probs),
+        confidences=np.concatenate([conf, np.full(4, 0.99)]),
+    )
+    assert list(both.kinds) == ["other"] * 8 + ["hand"] * 4

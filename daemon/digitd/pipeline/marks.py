@@ -179,6 +179,25 @@ class MarkParams:
         digits, but seldom surely.
     doubted_marks : int
         Smallest field the recognizer's doubt is judged on.
+    letter_marks : int
+        Smallest line (fields continuing each other, see ``line_reach``)
+        whose letter heights are judged: ...
+    letter_height : float
+        ... a line is written in letters when its marks stand at two
+        heights (the lower quartile of their heights below this fraction of
+        the tallest tenth: x-height letters beside ascenders and capitals)
+        ...
+    letter_reach : float
+        ... and at least ``letter_share`` of its marks reach more than this
+        many typical heights above or below the line's band (ascenders,
+        descenders), ...
+    letter_share : float
+        ...
+    letter_confidence : float
+        ... and the recognizer doubts it (mean confidence below this, with
+        one mark below ``doubted_confidence``). Its fields are dropped but
+        those of three or more marks the recognizer reads surely
+        (``sure_confidence``): an amount written beside the words.
     large_height : float
         A field of at most ``large_marks`` marks whose typical mark is at
         least this many times the page's digit height (the median height of
@@ -207,6 +226,11 @@ class MarkParams:
     sure_confidence: float = 0.9
     doubted_confidence: float = 0.8
     doubted_marks: int = 3
+    letter_marks: int = 4
+    letter_height: float = 0.7
+    letter_reach: float = 0.3
+    letter_share: float = 0.15
+    letter_confidence: float = 0.9
     large_height: float = 1.8
     large_marks: int = 3
     large_aspect: float = 1.2
@@ -839,6 +863,75 @@ def _drop_doubted_fields(
             kinds[idx] = "other"
 
 
+def _letter_heights(boxes: np.ndarray, params: MarkParams) -> bool:
+    """Whether marks' (n, 4) boxes stand at the heights of letters rather than digits.
+
+    Digits share one height, and their tops and bottoms lie along the
+    line. A word's letters are x-height letters beside taller ascenders
+    and capitals, and some reach above or below the band (ascenders,
+    descenders). The line's slope is taken out first (the median slope
+    between the bottoms of every pair of marks).
+    """
+    x = boxes[:, 0] + boxes[:, 2] / 2.0
+    top = boxes[:, 1].astype(np.float64)
+    h = boxes[:, 3].astype(np.float64)
+    bottom = top + h
+    if np.percentile(h, 25) >= params.letter_height * np.percentile(h, 90):
+        return False
+    i, j = np.triu_indices(len(boxes), 1)
+    run = x[j] - x[i]
+    apart = np.abs(run) >= 1.0
+    slope = float(np.median((bottom[j] - bottom[i])[apart] / run[apart])) if apart.any() else 0.0
+    typical = float(np.median(h))
+    tops = top - slope * x
+    bottoms = bottom - slope * x
+    above = tops - np.median(tops) < -params.letter_reach * typical
+    below = bottoms - np.median(bottoms) > params.letter_reach * typical
+    return float(np.mean(above | below)) >= params.letter_share
+
+
+def _drop_letter_lines(
+    kinds: np.ndarray,
+    confidences: np.ndarray,
+    unread: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    context: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop lines written at the heights of letters that the recognizer doubts: words.
+
+    A handwritten amount in words or a payee's name, cut into digit-sized
+    pieces, can be read as digits; its letters stand at two heights and
+    reach above and below the line (see ``_letter_heights``). With the
+    recognizer in doubt over the line, its fields are dropped. Fields of
+    three or more marks read surely (an amount written beside the words)
+    are neither evidence nor dropped. Updates ``kinds`` in place.
+    """
+    digit_like = kinds != "separator"
+    sure = np.zeros(len(kinds), bool)
+    for g in np.unique(groups):
+        own = np.flatnonzero((groups == g) & digit_like & ~unread)
+        if len(own) >= 3 and float(confidences[own].min()) >= params.sure_confidence:
+            sure[groups == g] = True
+    for c in np.unique(context):
+        idx = np.flatnonzero((context == c) & ~sure)
+        marks = idx[digit_like[idx]]
+        read = marks[~unread[marks]]
+        if len(marks) < params.letter_marks or not len(read):
+            continue
+        if not np.isin(kinds[marks], ("hand", "printed")).any():
+            continue
+        conf = confidences[read]
+        if (
+            float(conf.mean()) >= params.letter_confidence
+            or not (conf < params.doubted_confidence).any()
+        ):
+            continue
+        if _letter_heights(boxes[marks], params):
+            kinds[idx] = "other"
+
+
 def _drop_large_pieces(
     kinds: np.ndarray,
     confidences: np.ndarray,
@@ -1155,6 +1248,7 @@ def classify_marks(
     _drop_joined_writing(kinds, p_other, unsure, boxes, groups, params)
     if sure:
         _drop_doubted_fields(kinds, confidences, unread, groups, params)
+        _drop_letter_lines(kinds, confidences, unread, boxes, groups, context, params)
         _drop_large_pieces(kinds, confidences, unread, boxes, groups, params)
     # Only in the fields left: a word's strokes are no ones.
     _slashes_out_of_place(kinds, labels, features, boxes, groups, p["separator"], unread)
