@@ -27,7 +27,11 @@ marks, a group whose marks are mostly not digits is dropped whole (unless
 the recognizer reads every one of five or more marks surely), a field of
 one mark is a digit only when its own probabilities favour one (it has no
 line of its own to pool with), a field of joined-up writing (pieces whose
-boxes meet) in doubt is a word and is dropped whole, a lone stroke right
+boxes meet) in doubt is a word and is dropped whole, and so is a field the
+recognizer reads but doubts (the pieces of a word it does not know) and a
+line whose marks stand at the heights of letters (x-height, ascenders,
+descenders) in doubt, a field of a few pieces far taller than the page's
+digits is a signature, a lone stroke right
 before a group's closing hyphen is the slash of "/-", and a lone stroke
 splitting a date's day from its month, opposite a recognised slash, is the
 other slash; other lone strokes taken for slashes where no date or amount
