@@ -742,3 +742,106 @@ def test_punctuation_the_recognizer_rejects_stays_punctuation() -> None:
     probs[3] = [0.9, 0.1, 0, 0]
     digit = classify_marks(crops, boxes, np.zeros(4, int), _fixed(probs), rejected=rejected)
     assert digit.kinds[3] == "other"
+
+
+def test_a_field_the_recognizer_reads_but_doubts_is_a_word() -> None:
+    # Six pieces of a handwritten word: the classifier takes them for digits
+    # and the recognizer accepts them all (it does not know the writer's
+    # letters), but reads most of them with little confidence.
+    crops, boxes = _row(6)
+    probs = [[0.95, 0.05, 0, 0]] * 6
+    field = np.zeros(6, int)
+    doubted = np.array([0.6, 0.7, 0.95, 0.5, 0.9, 0.7])
+    word = classify_marks(crops, boxes, field, _fixed(probs), confidences=doubted)
+    assert list(word.kinds) == ["other"] * 6
+    # Digits with one badly written one are read surely but for it: kept.
+    one = np.array([1.0, 0.99, 0.3, 0.97, 1.0, 0.95])
+    digits = classify_marks(crops, boxes, field, _fixed(probs), confidences=one)
+    assert list(digits.kinds) == ["hand"] * 6
+    # Marks the recognizer rejected are the line rules' to judge, not counted
+    # as doubt: the accepted ones here are read surely.
+    rejected = np.array([True, True, False, False, False, False])
+    sure = np.array([0.1, 0.2, 1.0, 1.0, 0.98, 0.99])
+    kept = classify_marks(crops, boxes, field, _fixed(probs), confidences=sure, rejected=rejected)
+    assert list(kept.kinds) == ["other", "other"] + ["hand"] * 4
+    # Without the recognizer's word nothing is dropped on it.
+    assert list(classify_marks(crops, boxes, field, _fixed(probs)).kinds) == ["hand"] * 6
+
+
+def _page_with_signature(
+    height: int, width: int, confidence: float
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """A date of eight 60-pixel digits read surely, and a two-piece field below it."""
+    crops, date = _row(8)
+    date[:, 3] = 60
+    pieces = np.array([(100, 200, width, height), (120 + width, 200, 60, height)])
+    boxes = np.concatenate([date, pieces])
+    groups = np.array([0] * 8 + [1, 1])
+    confidences = np.array([1.0] * 8 + [confidence, 1.0])
+    return [*crops, crops[0], crops[0]], boxes, groups, confidences
+
+
+def test_a_few_pieces_far_taller_than_the_page_digits_are_a_signature() -> None:
+    probs = [[0.95, 0.05, 0, 0]] * 10
+    # A signature: pieces twice the page's digit height, one joined up wide.
+    crops, boxes, groups, conf = _page_with_signature(130, 170, 1.0)
+    signed = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf)
+    assert list(signed.kinds) == ["hand"] * 8 + ["other"] * 2
+    # As tall, of digit shape, but one piece read in doubt: a signature too.
+    crops, boxes, groups, conf = _page_with_signature(130, 60, 0.85)
+    doubted = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf)
+    assert list(doubted.kinds) == ["hand"] * 8 + ["other"] * 2
+    # A large amount of two digits read surely stays digits ...
+    crops, boxes, groups, conf = _page_with_signature(130, 60, 1.0)
+    large = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf)
+    assert list(large.kinds) == ["hand"] * 10
+    # ... and so does a wide pair of the page's own size.
+    crops, boxes, groups, conf = _page_with_signature(80, 170, 0.85)
+    small = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf)
+    assert list(small.kinds) == ["hand"] * 10
+
+
+def _word_line() -> tuple[list[np.ndarray], np.ndarray]:
+    """Eight pieces of a handwritten word: x-height letters, capitals and a descender."""
+    crops, boxes = _row(8)
+    # (top, height): x-height letters 40 tall on a baseline at 60, a capital
+    # and an ascender 70 tall, and a descender reaching 30 below the line.
+    heights = [(-10, 70), (20, 40), (20, 40), (20, 40), (-10, 70), (20, 70), (20, 40), (20, 40)]
+    boxes[:, 1] = [top for top, _ in heights]
+    boxes[:, 3] = [h for _, h in heights]
+    return crops, boxes
+
+
+def test_a_line_at_the_heights_of_letters_in_doubt_is_a_word() -> None:
+    probs = [[0.95, 0.05, 0, 0]] * 12
+    crops, boxes = _word_line()
+    # Read on the whole as digits, but for one piece the recognizer doubts:
+    # not enough doubt for a field of digits, but these stand like letters.
+    conf = np.array([0.95, 0.9, 0.7, 0.85, 0.9, 0.85, 0.8, 0.9])
+    word = classify_marks(crops, boxes, np.zeros(8, int), _fixed(probs[:8]), confidences=conf)
+    assert list(word.kinds) == ["other"] * 8
+    # Digits of one height, a little uneven, with the same doubt: kept.
+    even = boxes.copy()
+    even[:, 1] = [0, 3, -2, 1, 0, -3, 2, 0]
+    even[:, 3] = 60
+    digits = classify_marks(crops, even, np.zeros(8, int), _fixed(probs[:8]), confidences=conf)
+    assert list(digits.kinds) == ["hand"] * 8
+    # Letters read surely are left to the other rules.
+    sure = np.full(8, 0.97)
+    kept = classify_marks(crops, boxes, np.zeros(8, int), _fixed(probs[:8]), confidences=sure)
+    assert list(kept.kinds) == ["hand"] * 8
+    # An amount read surely, written on the words' line, is kept.
+    amount_crops, amount = _row(4)
+    amount[:, 0] += boxes[-1, 0] + 100
+    amount[:, 1] = 0
+    amount[:, 3] = 60
+    line = np.concatenate([boxes, amount])
+    fields = np.array([0] * 8 + [1] * 4)
+    both = classify_marks(
+        crops + amount_crops,
+        line,
+        fields,
+        _fixed(probs),
+        confidences=np.concatenate([conf, np.full(4, 0.99)]),
+    )
+    assert list(both.kinds) == ["other"] * 8 + ["hand"] * 4

@@ -27,7 +27,11 @@ marks, a group whose marks are mostly not digits is dropped whole (unless
 the recognizer reads every one of five or more marks surely), a field of
 one mark is a digit only when its own probabilities favour one (it has no
 line of its own to pool with), a field of joined-up writing (pieces whose
-boxes meet) in doubt is a word and is dropped whole, a lone stroke right
+boxes meet) in doubt is a word and is dropped whole, and so is a field the
+recognizer reads but doubts (the pieces of a word it does not know) and a
+line whose marks stand at the heights of letters (x-height, ascenders,
+descenders) in doubt, a field of a few pieces far taller than the page's
+digits is a signature, a lone stroke right
 before a group's closing hyphen is the slash of "/-", and a lone stroke
 splitting a date's day from its month, opposite a recognised slash, is the
 other slash; other lone strokes taken for slashes where no date or amount
@@ -171,6 +175,46 @@ class MarkParams:
     sure_confidence : float
         ... the recognizer's joint certainty outweighs the line context of
         an unevenly written field.
+    doubted_confidence : float
+        A field of at least ``doubted_marks`` marks the recognizer accepts
+        is a word, not digits, when their mean confidence is below this and
+        at least two of them are read with less than this: the recognizer
+        reads the pieces of a word it does not know (real handwriting) as
+        digits, but seldom surely.
+    doubted_marks : int
+        Smallest field the recognizer's doubt is judged on.
+    letter_marks : int
+        Smallest line (fields continuing each other, see ``line_reach``)
+        whose letter heights are judged: ...
+    letter_height : float
+        ... a line is written in letters when its marks stand at two
+        heights (the lower quartile of their heights below this fraction of
+        the tallest tenth: x-height letters beside ascenders and capitals)
+        ...
+    letter_reach : float
+        ... and at least ``letter_share`` of its marks reach more than this
+        many typical heights above or below the line's band (ascenders,
+        descenders), ...
+    letter_share : float
+        ...
+    letter_confidence : float
+        ... and the recognizer doubts it (mean confidence below this, with
+        one mark below ``doubted_confidence``). Its fields are dropped but
+        those of three or more marks the recognizer reads surely
+        (``sure_confidence``): an amount written beside the words.
+    large_height : float
+        A field of at most ``large_marks`` marks whose typical mark is at
+        least this many times the page's digit height (the median height of
+        the digits read surely in its other fields) is a signature's pieces
+        when one of its marks is wide (``large_aspect``) or read with less
+        than ``large_confidence``: ...
+    large_marks : int
+        ... a name signed across a cheque is a few large pieces, where a
+        short amount is digits of the page's size ...
+    large_aspect : float
+        ... with cursive joins that make pieces wider than tall ...
+    large_confidence : float
+        ... and that the recognizer is not sure of.
     """
 
     print_threshold: float = 0.5
@@ -184,6 +228,17 @@ class MarkParams:
     joined_unsure: float = 0.1
     sure_marks: int = 5
     sure_confidence: float = 0.9
+    doubted_confidence: float = 0.8
+    doubted_marks: int = 3
+    letter_marks: int = 4
+    letter_height: float = 0.7
+    letter_reach: float = 0.3
+    letter_share: float = 0.15
+    letter_confidence: float = 0.9
+    large_height: float = 1.8
+    large_marks: int = 3
+    large_aspect: float = 1.2
+    large_confidence: float = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -785,6 +840,138 @@ def _drop_joined_writing(
             kinds[idx] = "other"
 
 
+def _drop_doubted_fields(
+    kinds: np.ndarray,
+    confidences: np.ndarray,
+    unread: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop fields whose marks the recognizer reads, but doubts: the pieces of a word.
+
+    On real paper the recognizer's reject class does not know the writer's
+    letters, and most pieces of a handwritten word come out as digits. It
+    seldom reads them surely, where it reads a row of digits surely but for
+    one or two badly written ones. A field is judged on the marks the
+    recognizer accepted (those it rejected are left to the line rules) that
+    are not separators. Updates ``kinds`` in place.
+    """
+    limit = params.doubted_confidence
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        read = idx[(kinds[idx] != "separator") & ~unread[idx]]
+        if len(read) < params.doubted_marks or not np.isin(kinds[read], ("hand", "printed")).any():
+            continue
+        conf = confidences[read]
+        if float(conf.mean()) < limit and int((conf < limit).sum()) >= 2:
+            kinds[idx] = "other"
+
+
+def _letter_heights(boxes: np.ndarray, params: MarkParams) -> bool:
+    """Whether marks' (n, 4) boxes stand at the heights of letters rather than digits.
+
+    Digits share one height, and their tops and bottoms lie along the
+    line. A word's letters are x-height letters beside taller ascenders
+    and capitals, and some reach above or below the band (ascenders,
+    descenders). The line's slope is taken out first (the median slope
+    between the bottoms of every pair of marks).
+    """
+    x = boxes[:, 0] + boxes[:, 2] / 2.0
+    top = boxes[:, 1].astype(np.float64)
+    h = boxes[:, 3].astype(np.float64)
+    bottom = top + h
+    if np.percentile(h, 25) >= params.letter_height * np.percentile(h, 90):
+        return False
+    i, j = np.triu_indices(len(boxes), 1)
+    run = x[j] - x[i]
+    apart = np.abs(run) >= 1.0
+    slope = float(np.median((bottom[j] - bottom[i])[apart] / run[apart])) if apart.any() else 0.0
+    typical = float(np.median(h))
+    tops = top - slope * x
+    bottoms = bottom - slope * x
+    above = tops - np.median(tops) < -params.letter_reach * typical
+    below = bottoms - np.median(bottoms) > params.letter_reach * typical
+    return float(np.mean(above | below)) >= params.letter_share
+
+
+def _drop_letter_lines(
+    kinds: np.ndarray,
+    confidences: np.ndarray,
+    unread: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    context: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop lines written at the heights of letters that the recognizer doubts: words.
+
+    A handwritten amount in words or a payee's name, cut into digit-sized
+    pieces, can be read as digits; its letters stand at two heights and
+    reach above and below the line (see ``_letter_heights``). With the
+    recognizer in doubt over the line, its fields are dropped. Fields of
+    three or more marks read surely (an amount written beside the words)
+    are neither evidence nor dropped. Updates ``kinds`` in place.
+    """
+    digit_like = kinds != "separator"
+    sure = np.zeros(len(kinds), bool)
+    for g in np.unique(groups):
+        own = np.flatnonzero((groups == g) & digit_like & ~unread)
+        if len(own) >= 3 and float(confidences[own].min()) >= params.sure_confidence:
+            sure[groups == g] = True
+    for c in np.unique(context):
+        idx = np.flatnonzero((context == c) & ~sure)
+        marks = idx[digit_like[idx]]
+        read = marks[~unread[marks]]
+        if len(marks) < params.letter_marks or not len(read):
+            continue
+        if not np.isin(kinds[marks], ("hand", "printed")).any():
+            continue
+        conf = confidences[read]
+        if (
+            float(conf.mean()) >= params.letter_confidence
+            or not (conf < params.doubted_confidence).any()
+        ):
+            continue
+        if _letter_heights(boxes[marks], params):
+            kinds[idx] = "other"
+
+
+def _drop_large_pieces(
+    kinds: np.ndarray,
+    confidences: np.ndarray,
+    unread: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop short fields of marks far taller than the page's digits: a signature.
+
+    A signature's pieces are about twice the height of the digits written on
+    the same page, joined up into wide strokes, and the recognizer reads
+    them as "66" or "82" without being sure. The page's digit height is the
+    median height of the handwritten digits read surely (``sure_confidence``)
+    in the other fields; a page with fewer than three of them has no scale
+    to judge by. Updates ``kinds`` in place.
+    """
+    hand = (kinds == "hand") & ~unread & (confidences >= params.sure_confidence)
+    heights = boxes[:, 3].astype(np.float64)
+    aspect = boxes[:, 2] / np.maximum(heights, 1.0)
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        marks = idx[kinds[idx] != "separator"]
+        if not 1 <= len(marks) <= params.large_marks or not (kinds[marks] == "hand").any():
+            continue
+        reference = hand & (groups != g)
+        if reference.sum() < 3:
+            continue
+        scale = float(np.median(heights[reference]))
+        if float(np.median(heights[marks])) < params.large_height * scale:
+            continue
+        doubted = unread[marks] | (confidences[marks] < params.large_confidence)
+        if (aspect[marks] >= params.large_aspect).any() or doubted.any():
+            kinds[idx] = "other"
+
+
 def _keep_sure_fields(
     kinds: np.ndarray,
     own: np.ndarray,
@@ -1063,6 +1250,10 @@ def classify_marks(
     labels[kept & (kinds != "separator")] = kinds[kept & (kinds != "separator")]
     unsure = np.where(rejected, 1.0, 1.0 - np.clip(confidences, 0.0, 1.0))
     _drop_joined_writing(kinds, p_other, unsure, boxes, groups, params)
+    if sure:
+        _drop_doubted_fields(kinds, confidences, unread, groups, params)
+        _drop_letter_lines(kinds, confidences, unread, boxes, groups, context, params)
+        _drop_large_pieces(kinds, confidences, unread, boxes, groups, params)
     # Only in the fields left: a word's strokes are no ones.
     _slashes_out_of_place(kinds, labels, features, boxes, groups, p["separator"], unread)
 
