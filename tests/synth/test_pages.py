@@ -55,6 +55,19 @@ def test_a_loop_filled_in_the_source_stays_filled_in_the_pen_drawing() -> None:
     assert 2 <= stem.sum() <= 9  # while the stem is thinned to the pen
 
 
+def test_a_digit_thinner_than_the_pen_leaves_the_paper_around_it_clean() -> None:
+    # A hairline 7 drawn with a broad pen: its strokes need no thinning, and
+    # the paper inside its box must stay paper, not a half-inked rectangle.
+    seven = np.full((28, 28), 255, np.uint8)
+    cv2.line(seven, (6, 4), (22, 4), 0, 1)
+    cv2.line(seven, (22, 4), (10, 24), 0, 1)
+    alpha = render_digit(seven, height_px=71, pen_px=9, rng=np.random.default_rng(0))
+    assert alpha.shape[0] > 0
+    assert (alpha > 0.05).mean() < 0.5
+    h, w = alpha.shape
+    assert alpha[h // 5 : h // 2, : w // 3].max() < 0.05  # under the bar, left of the stem
+
+
 def test_a_bank_needs_every_digit() -> None:
     with pytest.raises(ValueError, match=r"\[3\]"):
         DigitBank(np.zeros((9, 28, 28), np.uint8), np.array([0, 1, 2, 4, 5, 6, 7, 8, 9]))

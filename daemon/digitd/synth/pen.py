@@ -74,7 +74,9 @@ def render_digit(
     # Thin every stroke by the same depth, down to the pen: where the digit is
     # much wider than its usual stroke (a loop the marker filled), ink stays,
     # so an 8 with a filled loop does not become a 3 or a 9 a 4.
-    thinned = np.clip(depth_past_pen(shape, centre, pen_px) + 0.5, 0.0, 1.0)
+    # Only inside the digit's own ink: when its stroke is already no wider than the
+    # pen the thinning depth is under half a pixel and the paper around would be inked.
+    thinned = np.clip(depth_past_pen(shape, centre, pen_px) + 0.5, 0.0, 1.0) * shape
     alpha = np.maximum(alpha, thinned.astype(np.float32))
     # A child generator, so the caller's stream does not depend on the digit's size.
     local = np.random.default_rng(int(rng.integers(2**32)))
