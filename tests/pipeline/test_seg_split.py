@@ -439,3 +439,15 @@ def test_a_narrow_mark_needs_a_whole_farther_out_than_a_wide_one() -> None:
             overlap_ratio=1.1, score_crops=_far_reader(whole, piece, 60),
         )  # fmt: skip
         assert len(pieces) == expected, (whole, piece)
+
+
+def test_a_digit_no_farther_out_than_its_pieces_is_not_cut() -> None:
+    mask = _wide_two()
+    # Read poorly as one digit, its halves fairly well: cut by the confidences
+    # alone (see above), but the whole is as ordinary a digit as its halves.
+    for whole, expected in ((2.2, 1), (3.2, 2)):
+        pieces = split_touching(
+            mask, digit_height=HEIGHT, digit_width=WIDTH, split_ratio=1.4,
+            score_crops=_far_reader((0.3, whole), (0.85, 2.1), 80),
+        )  # fmt: skip
+        assert len(pieces) == expected, whole
