@@ -274,8 +274,10 @@ def _pair_crops(plan: _Plan) -> list[np.ndarray]:
 
 
 def _read(score_crops: Scorer, crops: Sequence[np.ndarray]) -> np.ndarray:
-    """(N, 2) float64: each crop's confidence, and its distance to the nearest known
-    digit (NaN when the scorer gives only confidences)."""
+    """Confidence and nearest-digit distance of crops, as an (N, 2) float64 ndarray.
+
+    The distance is NaN when the scorer gives only confidences.
+    """
     read = np.asarray(score_crops(crops), dtype=np.float64)
     if read.ndim == 2:
         return read[:, :2]
@@ -484,7 +486,12 @@ def split_marks(
     all but rejected, and only at a cut through one stroke. The candidates
     of all marks are read in one recognizer call per round (two when narrow
     marks read unsure are tried); the whole marks of fields holding such a
-    narrow mark join the second call.
+    narrow mark join the second call. When the scorer also gives each crop's
+    distance to the nearest known digit, two further rules come first: a cut
+    whose pieces read surely is taken when the whole lies far out and its
+    pieces do not (two touching digits read surely as one), and a mark read
+    as a digit that lies no farther out than its pieces is not cut unless
+    its width forces it (a single digit's pieces are fragments).
 
     Parameters
     ----------
