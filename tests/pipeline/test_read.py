@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitd.pipeline.read import assemble_fields, choose_template
-from digitd.pipeline.recognize import Predictions
+from digitd.model.nondigits import generate_nondigits
+from digitd.model.sources import read_digits_png
+from digitd.model.training import TrainParams, build_model
+from digitd.pipeline.read import assemble_fields, choose_template, make_crop_scorer
+from digitd.pipeline.recognize import Predictions, classify_digits
 from digitd.pipeline.segment import DigitCrop, Field, SegmentedPage, Template, Zone
 
 
@@ -70,3 +73,29 @@ def test_choose_template_matches_the_first_glob_case_insensitively() -> None:
     assert choose_template("CHEQUE-0001.TIF", (cheque, anything)) is cheque
     assert choose_template("form.png", (cheque, anything)) is anything
     assert choose_template("form.png", (cheque,)) is None
+
+
+def test_the_crop_scorer_gives_confidences_and_how_far_out_a_crop_lies() -> None:
+    images, labels = read_digits_png()
+    rng = np.random.default_rng(1)
+    pick = rng.permutation(len(labels))
+    model = build_model(
+        images[pick[:1500]],
+        labels[pick[:1500]],
+        nondigits=generate_nondigits(300, seed=3),
+        params=TrainParams(dims=30, clusters=4, probes=2, holdout=0.2),
+        model_id="small",
+    ).model
+    singles = [images[i] for i in pick[1500:1540]]
+    # Two digits side by side, touching: read as one crop they are unlike any digit.
+    pairs = [
+        np.minimum(np.hstack([a[:, :16], b[:, 2:]]), 255)
+        for a, b in zip(singles[::2], singles[1::2], strict=True)
+    ]
+    read = make_crop_scorer(model)(singles + pairs)
+    assert read.shape == (len(singles) + len(pairs), 2)
+    predictions = classify_digits(singles + pairs, model)
+    expected = np.where(predictions.rejected, 0.0, predictions.confidences)
+    np.testing.assert_allclose(read[:, 0], expected, rtol=1e-6)
+    assert np.isfinite(read[:, 1]).all() and (read[:, 1] >= 0).all()
+    assert np.median(read[len(singles) :, 1]) > 1.2 * np.median(read[: len(singles), 1])

@@ -398,3 +398,56 @@ def test_a_letter_as_narrow_is_not_cut_through_two_strokes() -> None:
     assert 0.9 < _ink_width(letter) / WIDE < 1.0
     # Rejected as a digit, and its halves read as 1s, but no cut runs through one stroke.
     assert _narrow(letter, 0.01) == 1
+
+
+def _far_reader(whole: tuple[float, float], piece: tuple[float, float], wide_px: int) -> object:
+    """A stub recognizer giving (confidence, distance to the nearest known digit)."""
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        return np.array([whole if c.shape[1] > wide_px else piece for c in crops])
+
+    return score
+
+
+def test_a_pair_read_surely_as_one_digit_is_cut_when_it_lies_far_from_every_digit() -> None:
+    mask = _two_zeros_touching()
+    # Read surely as one digit, each piece read as surely: the confidences cannot
+    # tell. A whole far out (3.0) with ordinary pieces (1.5) is two digits touching;
+    # a whole as ordinary as its pieces (fragments lie farther out) is one digit.
+    cut = split_touching(
+        mask, digit_height=HEIGHT, digit_width=WIDTH, split_ratio=1.4,
+        score_crops=_far_reader((0.99, 3.0), (0.99, 1.5), 95),
+    )  # fmt: skip
+    kept = split_touching(
+        mask, digit_height=HEIGHT, digit_width=WIDTH, split_ratio=1.4,
+        score_crops=_far_reader((0.99, 1.6), (0.99, 2.2), 95),
+    )  # fmt: skip
+    assert len(cut) == 2 and len(kept) == 1
+
+
+def test_a_narrow_mark_needs_a_whole_farther_out_than_a_wide_one() -> None:
+    mask = _overlapping_pair()  # 1.1 to 1.4 digit widths: a probe, read when unsure
+    # The whole read a little unsure, the pieces no better (their product 0.72):
+    # by the confidences alone it stays whole.
+    reads = {
+        ((0.89, 2.4), (0.85, 1.6)): 1,  # log(2.4 / 1.6) = 0.41: not far enough for a narrow mark
+        ((0.89, 3.0), (0.85, 1.6)): 2,  # 0.63
+    }
+    for (whole, piece), expected in reads.items():
+        pieces = split_touching(
+            mask, digit_height=HEIGHT, digit_width=WIDTH, split_ratio=1.4,
+            overlap_ratio=1.1, score_crops=_far_reader(whole, piece, 60),
+        )  # fmt: skip
+        assert len(pieces) == expected, (whole, piece)
+
+
+def test_a_digit_no_farther_out_than_its_pieces_is_not_cut() -> None:
+    mask = _wide_two()
+    # Read poorly as one digit, its halves fairly well: cut by the confidences
+    # alone (see above), but the whole is as ordinary a digit as its halves.
+    for whole, expected in ((2.2, 1), (3.2, 2)):
+        pieces = split_touching(
+            mask, digit_height=HEIGHT, digit_width=WIDTH, split_ratio=1.4,
+            score_crops=_far_reader((0.3, whole), (0.85, 2.1), 80),
+        )  # fmt: skip
+        assert len(pieces) == expected, whole

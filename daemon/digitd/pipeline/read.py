@@ -21,7 +21,15 @@ from digitd.pipeline.marks import (
     raw_texts,
 )
 from digitd.pipeline.neighbours import reference_norms
-from digitd.pipeline.recognize import Predictions, RecognitionParams, classify_digits
+from digitd.pipeline.normalize import normalize_digits
+from digitd.pipeline.recognize import (
+    Predictions,
+    RecognitionParams,
+    classify_digits,
+    embed_digits,
+    predictions_from_scores,
+    score_vectors,
+)
 from digitd.pipeline.segment import (
     CropScorer,
     Field,
@@ -193,11 +201,29 @@ def _crops(fields: Sequence[Field]) -> list[np.ndarray]:
 
 
 def make_crop_scorer(model: Model) -> CropScorer:
-    """The recognizer's confidence in crops, 0 for those it rejects as non-digits."""
+    """The recognizer's confidence in crops and how far each lies from every known digit.
+
+    Returns
+    -------
+    callable
+        Crops in, (N, 2) float64 ndarray out: the confidence (0 for crops
+        rejected as non-digits) and the distance to the nearest reference
+        sample in the model's feature space (NaN when the model has none).
+        Segmentation cuts a mark whose pieces read surely when the whole lies
+        much farther out than its pieces: two touching digits read as one.
+    """
 
     def score_crops(crops: Sequence[np.ndarray]) -> np.ndarray:
-        predictions = classify_digits(crops, model)
-        return np.where(predictions.rejected, 0.0, predictions.confidences)
+        if len(crops) == 0 or len(model.reference) == 0:
+            predictions = classify_digits(crops, model)
+            confidences = np.where(predictions.rejected, 0.0, predictions.confidences)
+            return np.column_stack([confidences, np.full(len(crops), np.nan)])
+        digits = normalize_digits(crops, deskew=model.deskew, stroke_width=model.stroke_width)
+        best, features, shares = score_vectors(embed_digits(digits, model), model)
+        empty = digits.reshape(len(digits), -1).max(axis=1) <= 0.0
+        predictions = predictions_from_scores(best, features, shares, model, empty=empty)
+        confidences = np.where(predictions.rejected, 0.0, predictions.confidences)
+        return np.column_stack([confidences, features[:, 3]])
 
     return score_crops
 

@@ -149,6 +149,8 @@ def merge_fields(
     if not crops:
         return out
     scores = np.asarray(score_crops(crops), dtype=np.float64)
+    if scores.ndim == 2:
+        scores = scores[:, 0]  # the confidences, without the nearest-digit distances
     merged: list[list[Piece]] = []
     for f, (pairs, joined), (members, start) in zip(out, plans, reads, strict=True):
         if not pairs:

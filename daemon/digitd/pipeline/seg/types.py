@@ -21,7 +21,9 @@ __all__ = [
 ]
 
 CropScorer = Callable[[Sequence[np.ndarray]], np.ndarray]
-"""Recognizer confidence, (N,) float array in [0, 1], for a list of N crops."""
+"""Recognizer confidence, (N,) float array in [0, 1], for a list of N crops; or
+(N, 2), the second column each crop's distance to the nearest known digit (in
+the recognizer's feature space: how unlike every digit it is)."""
 
 
 @dataclass(frozen=True, slots=True)
