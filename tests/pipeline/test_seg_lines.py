@@ -178,3 +178,34 @@ def test_digits_in_a_box_cut_out_along_its_border_are_read() -> None:
     _zero(page, 540, 56)
     seg = segment_page(page, dpi=300.0, params=SegmentationParams())
     assert [len(f.digits) for f in seg.fields] == [4]
+
+
+def test_bars_of_two_sevens_in_a_row_across_a_box_wall_are_not_a_rule() -> None:
+    page = _blank(w=1000)
+    for k in range(6):  # one box per digit: 6.5 mm pitch, 9.5 mm tall, thin rules
+        cv2.rectangle(page, (100 + 77 * k, 100), (100 + 77 * (k + 1), 212), 0, 2)
+    # 7s in the 2nd and 3rd boxes, written with a fine pen as thin as the rules, whose
+    # bars, level, run up to the wall between them: with it a straight run 10.5 mm long.
+    wall = 100 + 77 * 2
+    for x0, x1 in ((wall - 60, wall - 1), (wall + 1, wall + 64)):
+        cv2.line(page, (x0, 130), (x1, 130), 0, 2)
+        cv2.line(page, (x1, 130), (x1 - 25, 200), 0, 2)
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    for bar in (
+        (slice(126, 135), slice(wall - 58, wall - 6)),
+        (slice(126, 135), slice(wall + 6, wall + 58)),
+    ):
+        assert clean[bar].sum() > 0.9 * ink[bar].sum()
+    assert clean[98:104, 120:580].sum() == 0  # the box rules go
+
+
+def test_a_short_stretch_of_a_rule_broken_by_the_scan_goes_with_it() -> None:
+    page = _blank()
+    cv2.line(page, (50, 200), (850, 200), 0, 3)
+    page[195:206, 400:406] = 245  # scan breaks: a stretch 8 mm long stands alone
+    page[195:206, 500:506] = 245
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, _, _ = remove_form_lines(ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9)
+    assert clean[195:206, 406:500].sum() == 0
+    assert clean[195:206, 60:840].sum() == 0

@@ -357,7 +357,7 @@ def _group_quantile(
 
 def _fit_lines(
     lab: np.ndarray, along: np.ndarray, across: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Straight centre line and thickness of each labelled line, from its ink.
 
     Per position along a line, the ink across it is counted; the median of
@@ -375,11 +375,11 @@ def _fit_lines(
 
     Returns
     -------
-    offset, slope, thickness, low, extent, straight : (n,) float64 ndarray
+    offset, slope, thickness, low, extent, straight, first : (n,) float64 ndarray
         Centre ``across = offset + slope * along``; thickness, its lower
         quartile (the line alone, where writing runs along it) and length in
         pixels; the share of the length where the line, alone, lies on that
-        centre line within a pixel.
+        centre line within a pixel; the first position along it.
     """
     span = int(along.max()) + 1
     key = lab.astype(np.int64) * span + along
@@ -415,7 +415,8 @@ def _fit_lines(
         residual = np.abs(centre - (offset[col_lab] + slope[col_lab] * col_at))
         use &= residual <= 1.0
     straight = np.bincount(col_lab, weights=use.astype(np.float64), minlength=n)
-    return offset, slope, thickness, low, extent, straight / np.maximum(extent, 1.0)
+    first = np.where(np.isfinite(first), first, 0.0)
+    return offset, slope, thickness, low, extent, straight / np.maximum(extent, 1.0), first
 
 
 def _line_pixels(
@@ -426,6 +427,7 @@ def _line_pixels(
     *,
     horizontal: bool,
     long_run: float,
+    min_run: float = 0.0,
     reference: float | None = None,
 ) -> tuple[np.ndarray, float | None]:
     """The ink of each line found: a straight band of the line's own thickness.
@@ -452,6 +454,12 @@ def _line_pixels(
     horizontal : bool
     long_run : float
         Lines at least this long, in pixels, are print whatever their thickness.
+    min_run : float
+        A printed line is at least this long, in pixels. A shorter piece is
+        a rule only as a stretch of a longer one that it continues (a rule
+        broken by the scan) and is erased along that line's band; alone it
+        is writing (the bars of two 7s, or the waist of an 8 and the bar of
+        a 7, in a row across a box wall).
     reference : float or None
         Thickness of the page's printed rules, in pixels; None measures it
         from this call's long lines (or all of them, when none is long).
@@ -485,7 +493,7 @@ def _line_pixels(
         np.minimum(ys // factor, near.shape[0] - 1), np.minimum(xs // factor, near.shape[1] - 1)
     ]
     along, across = (xs, ys) if horizontal else (ys, xs)
-    offset, slope, thickness, low, extent, straight = _fit_lines(
+    offset, slope, thickness, low, extent, straight, first = _fit_lines(
         lab, along, across.astype(np.float64), n
     )
     is_long = extent >= long_run
@@ -509,9 +517,71 @@ def _line_pixels(
     if horizontal:  # walls are checked against the lines they join (`_find_lines`)
         pen |= straight < _MIN_STRAIGHT
     printed = (cover >= _MIN_COVER) & (is_long | ~pen)
+    short = extent < min_run
+    short[0] = False
+    if short.any():
+        # A stretch of a longer rule is erased along that rule's band; a short piece
+        # alone is not a rule.
+        parent = _continued_lines(offset, slope, thickness, extent, first, printed & ~short, short)
+        printed[short] = False
+        printed[0] = False
+        moved = np.flatnonzero(short[lab])
+        lab[moved] = parent[lab[moved]]
+        on = lab[moved]
+        distance = np.abs(across[moved] - (offset[on] + slope[on] * along[moved]))
+        inside[moved] = distance <= (thickness[on] - 1.0) / 2.0 + _FRINGE_PX
     inside &= printed[lab]
     out[ys[inside], xs[inside]] = 1
     return out, reference
+
+
+def _continued_lines(
+    offset: np.ndarray,
+    slope: np.ndarray,
+    thickness: np.ndarray,
+    extent: np.ndarray,
+    first: np.ndarray,
+    rules: np.ndarray,
+    short: np.ndarray,
+) -> np.ndarray:
+    """The rule each short piece continues, or 0.
+
+    A piece continues a rule when its centre lies on the rule's band
+    (within a pixel and a half of it) and it is no further from the rule's
+    end than the rule is long: a rule broken by the scan into stretches.
+
+    Parameters
+    ----------
+    offset, slope, thickness, extent, first : (n,) float64 ndarray
+        The lines' fits (`_fit_lines`); label 0 is the background.
+    rules : (n,) bool ndarray
+        The lines that are rules by themselves.
+    short : (n,) bool ndarray
+        The pieces to place.
+
+    Returns
+    -------
+    parent : (n,) int64 ndarray
+        The rule's label for each short piece that continues one, else 0.
+    """
+    parent = np.zeros(len(offset), np.int64)
+    pieces, lines = np.flatnonzero(short), np.flatnonzero(rules)
+    pieces = pieces[pieces > 0]
+    lines = lines[lines > 0]
+    if len(pieces) == 0 or len(lines) == 0:
+        return parent
+    middle = first[pieces] + (extent[pieces] - 1.0) / 2.0
+    centre = offset[pieces] + slope[pieces] * middle
+    on_line = offset[lines][None, :] + slope[lines][None, :] * middle[:, None]
+    off = np.abs(centre[:, None] - on_line)
+    start, stop = first[lines][None, :], (first[lines] + extent[lines])[None, :]
+    gap = np.maximum(0.0, np.maximum(start - middle[:, None], middle[:, None] - stop))
+    gap -= extent[pieces][:, None] / 2.0
+    fits = (off <= (thickness[lines][None, :] - 1.0) / 2.0 + 1.5) & (gap <= extent[lines][None, :])
+    best = np.argmin(np.where(fits, off, np.inf), axis=1)
+    ok = fits[np.arange(len(pieces)), best]
+    parent[pieces[ok]] = lines[best[ok]]
+    return parent
 
 
 def remove_form_lines(
@@ -550,7 +620,13 @@ def remove_form_lines(
     long_run = 2.5 * min_length_mm * px_per_mm
     points = ink_coordinates(ink)
     horizontal, rules = _line_pixels(
-        ink, points, found_h, factor, horizontal=True, long_run=long_run
+        ink,
+        points,
+        found_h,
+        factor,
+        horizontal=True,
+        long_run=long_run,
+        min_run=0.9 * min_length_mm * px_per_mm,
     )
     vertical, _ = _line_pixels(
         ink, points, found_v, factor, horizontal=False, long_run=long_run, reference=rules
