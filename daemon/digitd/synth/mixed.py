@@ -402,6 +402,32 @@ def _date_boxes(
     return MixedField(name="date", text=digits, raw=digits, box=_union(boxes))
 
 
+def _start_page(
+    digit_images: np.ndarray,
+    digit_labels: np.ndarray,
+    rng: np.random.Generator,
+    size_mm: tuple[float, float],
+    dpi: float | None,
+    printed_fonts: Sequence[Path] | None,
+    hand_fonts: Sequence[Path] | None,
+) -> tuple[_Canvas, _DigitPicker, list[Path], list[Path], float]:
+    """Check the inputs of a page maker; a blank canvas, a digit picker, the fonts and dpi."""
+    digit_labels = np.asarray(digit_labels)
+    missing = sorted(set(range(10)) - {int(v) for v in np.unique(digit_labels)})
+    if missing:
+        raise ValueError(f"digit_labels lacks the digits {missing}; give some of every digit")
+    printed = list(printed_fonts if printed_fonts is not None else find_fonts("printed"))
+    hand = list(hand_fonts if hand_fonts is not None else find_fonts("handwriting"))
+    if not printed:
+        raise ValueError("no printed font found; install the Debian font packages in the README")
+    dpi = float(dpi if dpi is not None else rng.uniform(150, 400))
+    px_per_mm = dpi / 25.4
+    w_mm, h_mm = size_mm
+    canvas = _Canvas((round(h_mm * px_per_mm), round(w_mm * px_per_mm)), px_per_mm)
+    pick = _DigitPicker(np.asarray(digit_images), digit_labels, rng)
+    return canvas, pick, printed, hand, dpi
+
+
 def make_mixed_cheque(
     digit_images: np.ndarray,
     digit_labels: np.ndarray,
@@ -435,19 +461,9 @@ def make_mixed_cheque(
         A digit label is missing from ``digit_labels`` or no printed font is
         installed.
     """
-    digit_labels = np.asarray(digit_labels)
-    missing = sorted(set(range(10)) - {int(v) for v in np.unique(digit_labels)})
-    if missing:
-        raise ValueError(f"digit_labels lacks the digits {missing}; give some of every digit")
-    printed_fonts = list(printed_fonts if printed_fonts is not None else find_fonts("printed"))
-    hand_fonts = list(hand_fonts if hand_fonts is not None else find_fonts("handwriting"))
-    if not printed_fonts:
-        raise ValueError("no printed font found; install the Debian font packages in the README")
-    dpi = float(dpi if dpi is not None else rng.uniform(150, 400))
-    px_per_mm = dpi / 25.4
-    w_mm, h_mm = MIXED_CHEQUE_MM
-    canvas = _Canvas((round(h_mm * px_per_mm), round(w_mm * px_per_mm)), px_per_mm)
-    pick = _DigitPicker(np.asarray(digit_images), digit_labels, rng)
+    canvas, pick, printed_fonts, hand_fonts, dpi = _start_page(
+        digit_images, digit_labels, rng, MIXED_CHEQUE_MM, dpi, printed_fonts, hand_fonts
+    )
 
     def face() -> Path:
         return printed_fonts[rng.integers(len(printed_fonts))]
@@ -529,22 +545,8 @@ def make_mixed_cheque(
     alpha = canvas.layer(hand_ink)
     _put_components(canvas, alpha, signature, canvas.mm(150), canvas.mm(62), "other")
 
-    page = make_paper(canvas.shape, px_per_mm=px_per_mm, rng=rng, tinted=True)
-    for alpha, colour in canvas.layers:
-        page = compose_ink(page, alpha, colour)
-    image = degrade_scan(
-        page,
-        px_per_mm=px_per_mm,
-        rng=rng,
-        blur=rng.uniform(0.3, 0.5) * px_per_mm / 11.8 + 0.2,
-        noise=rng.uniform(1.0, 5.0),
-        specks=int(rng.integers(0, 20)),
-        colour=rng.random() < 0.7,
-        jpeg_quality=int(rng.integers(70, 95)) if rng.random() < 0.4 else None,
-        bitonal=False,
-    )
-    fields.sort(key=lambda f: (f.box[1] // canvas.mm(8), f.box[0]))
-    return MixedPage(image=image, dpi=dpi, fields=tuple(fields), glyphs=tuple(canvas.glyphs))
+    image = _scan(canvas, rng, tinted=True, specks=20, colour_share=0.7)
+    return _page(canvas, image, dpi, fields)
 
 
 def make_mixed_form(
@@ -566,41 +568,12 @@ def make_mixed_form(
     in handwriting. The writer's digits are the fields to read; the printed
     prompts, the handwritten letters and the passage must yield nothing.
 
-    Parameters
-    ----------
-    digit_images : (M, h, w) uint8 ndarray
-        Handwritten digits, ink bright on black or dark on light.
-    digit_labels : (M,) int ndarray
-        Their labels 0-9; every label must occur.
-    rng : numpy.random.Generator
-    dpi : float, optional
-        Scan resolution; random in 150-400 when not given.
-    printed_fonts, hand_fonts : sequence of Path, optional
-        Default to ``find_fonts("printed")`` and ``find_fonts("handwriting")``.
-
-    Returns
-    -------
-    MixedPage
-
-    Raises
-    ------
-    ValueError
-        A digit label is missing from ``digit_labels`` or no printed font is
-        installed.
+    Parameters, result and errors are those of `make_mixed_cheque`.
     """
-    digit_labels = np.asarray(digit_labels)
-    missing = sorted(set(range(10)) - {int(v) for v in np.unique(digit_labels)})
-    if missing:
-        raise ValueError(f"digit_labels lacks the digits {missing}; give some of every digit")
-    printed_fonts = list(printed_fonts if printed_fonts is not None else find_fonts("printed"))
-    hand_fonts = list(hand_fonts if hand_fonts is not None else find_fonts("handwriting"))
-    if not printed_fonts:
-        raise ValueError("no printed font found; install the Debian font packages in the README")
-    dpi = float(dpi if dpi is not None else rng.uniform(150, 400))
-    px_per_mm = dpi / 25.4
-    w_mm, h_mm = MIXED_FORM_MM
-    canvas = _Canvas((round(h_mm * px_per_mm), round(w_mm * px_per_mm)), px_per_mm)
-    pick = _DigitPicker(np.asarray(digit_images), digit_labels, rng)
+    w_mm = MIXED_FORM_MM[0]
+    canvas, pick, printed_fonts, hand_fonts, dpi = _start_page(
+        digit_images, digit_labels, rng, MIXED_FORM_MM, dpi, printed_fonts, hand_fonts
+    )
     face = printed_fonts[rng.integers(len(printed_fonts))]  # one face for the whole form
     hand_ink = _INK_BLUE if rng.random() < 0.6 else _INK_BLACK
     # One writer, one hand: the words come from one handwriting font.
@@ -709,20 +682,33 @@ def make_mixed_form(
     for i, line in enumerate(passage):
         words(line, 20, y_mm + 24 + 12 * i, float(rng.uniform(4.0, 5.0)), 193)
 
-    page = make_paper(canvas.shape, px_per_mm=px_per_mm, rng=rng, tinted=rng.random() < 0.3)
+    image = _scan(canvas, rng, tinted=rng.random() < 0.3, specks=30, colour_share=0.6)
+    return _page(canvas, image, dpi, fields)
+
+
+def _scan(
+    canvas: _Canvas, rng: np.random.Generator, *, tinted: bool, specks: int, colour_share: float
+) -> np.ndarray:
+    """The canvas's ink laid on paper and scanned: in colour ``colour_share`` of the time."""
+    px_per_mm = canvas.px_per_mm
+    page = make_paper(canvas.shape, px_per_mm=px_per_mm, rng=rng, tinted=tinted)
     for alpha, colour in canvas.layers:
         page = compose_ink(page, alpha, colour)
-    image = degrade_scan(
+    return degrade_scan(
         page,
         px_per_mm=px_per_mm,
         rng=rng,
         blur=rng.uniform(0.3, 0.5) * px_per_mm / 11.8 + 0.2,
         noise=rng.uniform(1.0, 5.0),
-        specks=int(rng.integers(0, 30)),
-        colour=rng.random() < 0.6,
+        specks=int(rng.integers(0, specks)),
+        colour=rng.random() < colour_share,
         jpeg_quality=int(rng.integers(70, 95)) if rng.random() < 0.4 else None,
         bitonal=False,
     )
+
+
+def _page(canvas: _Canvas, image: np.ndarray, dpi: float, fields: list[MixedField]) -> MixedPage:
+    """The scanned page with its fields in reading order (rows 8 mm apart)."""
     fields.sort(key=lambda f: (f.box[1] // canvas.mm(8), f.box[0]))
     return MixedPage(image=image, dpi=dpi, fields=tuple(fields), glyphs=tuple(canvas.glyphs))
 
