@@ -97,20 +97,24 @@ def _score(truth: MixedPage, fields: Sequence[FieldResult]) -> Counter:
     counts["hand_digits"] += len(hand)
     reported = [(d, f) for f in fields for d in f.digits]
     counts["reported"] += len(reported)
+    # What was read on each handwritten glyph: a digit cut in two is read twice on
+    # one glyph, and the glyph is then reported but not read right.
+    on_hand: dict[int, list[bool]] = {}
     for digit, field in reported:
         # The glyph under a reported digit is the one its box matches best by
         # IoU: a faint printed legend letter lying wholly inside a handwritten
         # digit's box overlaps it fully, but is not what was read.
-        best, kind, char = 0.0, "phantom", ""
-        for g in truth.glyphs:
+        best, kind, char, under = 0.0, "phantom", "", -1
+        for k, g in enumerate(truth.glyphs):
             iou = _iou(digit.box, g.box)
             if iou > best and _overlap(digit.box, g.box) >= 0.3:
-                best, kind, char = iou, g.kind, g.char
+                best, kind, char, under = iou, g.kind, g.char, k
         if kind == "hand":
-            counts["hand_reported"] += 1
-            counts["hand_correct"] += digit.text == char and not field.printed
+            on_hand.setdefault(under, []).append(digit.text == char and not field.printed)
         else:
             counts[f"as_digit_{kind}"] += 1
+    counts["hand_reported"] += len(on_hand)
+    counts["hand_correct"] += sum(reads == [True] for reads in on_hand.values())
     for tf in truth.fields:
         by_x = sorted(fields, key=lambda f: f.box[0])
         texts = [f.text for f in by_x if _overlap(f.box, tf.box) > 0.5]
