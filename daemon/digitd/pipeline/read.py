@@ -21,15 +21,7 @@ from digitd.pipeline.marks import (
     raw_texts,
 )
 from digitd.pipeline.neighbours import reference_norms
-from digitd.pipeline.normalize import normalize_digits
-from digitd.pipeline.recognize import (
-    Predictions,
-    RecognitionParams,
-    classify_digits,
-    embed_digits,
-    predictions_from_scores,
-    score_vectors,
-)
+from digitd.pipeline.recognize import Predictions, RecognitionParams, classify_digits
 from digitd.pipeline.segment import (
     CropScorer,
     Field,
@@ -214,16 +206,9 @@ def make_crop_scorer(model: Model) -> CropScorer:
     """
 
     def score_crops(crops: Sequence[np.ndarray]) -> np.ndarray:
-        if len(crops) == 0 or len(model.reference) == 0:
-            predictions = classify_digits(crops, model)
-            confidences = np.where(predictions.rejected, 0.0, predictions.confidences)
-            return np.column_stack([confidences, np.full(len(crops), np.nan)])
-        digits = normalize_digits(crops, deskew=model.deskew, stroke_width=model.stroke_width)
-        best, features, shares = score_vectors(embed_digits(digits, model), model)
-        empty = digits.reshape(len(digits), -1).max(axis=1) <= 0.0
-        predictions = predictions_from_scores(best, features, shares, model, empty=empty)
+        predictions = classify_digits(crops, model)
         confidences = np.where(predictions.rejected, 0.0, predictions.confidences)
-        return np.column_stack([confidences, features[:, 3]])
+        return np.column_stack([confidences, predictions.nearest])
 
     return score_crops
 

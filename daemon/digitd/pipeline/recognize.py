@@ -86,6 +86,10 @@ class Predictions:
     reject_scores : (N,) float32 ndarray or None
         Distance-weighted share of non-digit samples among the neighbours
         (None when whoever built the predictions did not know it).
+    nearest : (N,) float64 ndarray or None
+        Distance to the nearest reference sample in the model's feature
+        space: how unlike every known digit a crop is (NaN without
+        references; None when whoever built the predictions did not know it).
     """
 
     labels: np.ndarray
@@ -94,6 +98,7 @@ class Predictions:
     top_probs: np.ndarray
     rejected: np.ndarray
     reject_scores: np.ndarray | None = None
+    nearest: np.ndarray | None = None
 
 
 def embed_digits(digits: np.ndarray, model: Model) -> np.ndarray:
@@ -153,6 +158,7 @@ def classify_digits(
         top_probs=np.concatenate([p.top_probs for p in parts]),
         rejected=np.concatenate([p.rejected for p in parts]),
         reject_scores=np.concatenate([p.reject_scores for p in parts]),  # type: ignore[misc]
+        nearest=np.concatenate([p.nearest for p in parts]),  # type: ignore[misc]
     )
 
 
@@ -266,6 +272,7 @@ def predictions_from_scores(
         top_probs=top_probs,
         rejected=rejected,
         reject_scores=reject_scores,
+        nearest=features[:, 3],
     )
 
 
@@ -336,4 +343,5 @@ def _empty_predictions(n: int) -> Predictions:
         top_probs=np.zeros((n, 3), np.float32),
         rejected=np.ones(n, bool),
         reject_scores=np.ones(n, np.float32),
+        nearest=np.full(n, np.nan),
     )
