@@ -7,7 +7,7 @@ import numpy as np
 
 from digitd.pipeline.seg.components import label_components
 
-__all__ = ["estimate_scale", "measure_glyph_height", "measure_stroke_width"]
+__all__ = ["estimate_scale", "measure_stroke_width"]
 
 MM_PER_INCH = 25.4
 # A ballpoint or gel pen line on a scan is about this wide.
@@ -85,25 +85,22 @@ def estimate_scale(image: np.ndarray, *, dpi: float | None) -> float:
     return float(np.clip(ppm, _MIN_PX_PER_MM, _MAX_PX_PER_MM))
 
 
-def measure_glyph_height(ink: np.ndarray) -> float:
+def _glyph_height(stats: np.ndarray, shape: tuple[int, ...]) -> float:
     """Height of the taller glyph-shaped marks (75th percentile), in pixels.
 
     Parameters
     ----------
-    ink : (H, W) uint8 ndarray
-        1 for ink.
+    stats : (n, 5) int ndarray
+        x, y, w, h, area of each component (`label_components`; row 0 the
+        background).
+    shape : tuple of int
+        The image's shape.
 
     Returns
     -------
     height : float
         0.0 when the page has no glyph-shaped marks.
     """
-    _, _, stats = label_components(ink)
-    return _glyph_height(stats, ink.shape)
-
-
-def _glyph_height(stats: np.ndarray, shape: tuple[int, ...]) -> float:
-    """`measure_glyph_height` from component statistics (row 0 the background)."""
     w, h = stats[1:, 2], stats[1:, 3]
     glyph = (h >= 8) & (w >= 2) & (w <= 1.5 * h) & (h <= 0.5 * shape[0])
     if not glyph.any():
