@@ -91,6 +91,13 @@ class Marks:
         return (inside & (self.ink[y : y + h, x : x + w] > 0)).astype(np.uint8)
 
 
+def _at_edge(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(n,) bool: components (x, y, w, h rows of ``stats``) within a pixel of the image's edge."""
+    rows, cols = shape
+    x, y, w, h = (stats[:, i] for i in range(4))
+    return (x <= 1) | (y <= 1) | (x + w >= cols - 1) | (y + h >= rows - 1)
+
+
 def _drop_noise(
     ink: np.ndarray,
     *,
@@ -118,7 +125,7 @@ def _drop_noise(
     n, labels, stats, points = label_points(ink)
     if n <= 1:
         return ink, labels, stats, np.zeros(n, bool), points
-    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    w, h, area = (stats[1:, i] for i in range(2, 5))
     speck = speck_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
     fill = area / np.maximum(w * h, 1)
@@ -134,8 +141,7 @@ def _drop_noise(
         & (np.minimum(w, h) > 2.5 * px_per_mm)
         & (np.maximum(w, h) < 12 * px_per_mm)
     )
-    rows, cols = ink.shape
-    at_edge = (x <= 1) | (y <= 1) | (x + w >= cols - 1) | (y + h >= rows - 1)
+    at_edge = _at_edge(stats[1:], ink.shape)
     shadow = at_edge & ((h > 0.6 * max_h) | (w > 0.6 * max_h) | (fill > 0.6))
     big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2)
     big |= (w > max_aspect * h) & (h >= min_height_mm * px_per_mm)  # signatures, words
@@ -438,9 +444,7 @@ def find_marks(
     # A dark margin or a box's border around the whole image is not writing, and
     # every field lies inside it.
     rows, cols = ink.shape
-    edge = (st[:, 0] <= 1) | (st[:, 1] <= 1)
-    edge |= (st[:, 0] + st[:, 2] >= cols - 1) | (st[:, 1] + st[:, 3] >= rows - 1)
-    gone &= ~(edge & ((st[:, 2] >= 0.8 * cols) | (st[:, 3] >= 0.8 * rows)))
+    gone &= ~(_at_edge(st, ink.shape) & ((st[:, 2] >= 0.8 * cols) | (st[:, 3] >= 0.8 * rows)))
     clutter = st[gone, :4].astype(np.int64) if gone.any() else None
     # Rows of small print are kept out of the bridging, so a legend or serial
     # number just above handwritten digits does not become part of them.

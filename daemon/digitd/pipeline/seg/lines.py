@@ -506,8 +506,7 @@ def _line_pixels(
         cumulative = np.cumsum(weight[order])
         reference = float(thickness[order[np.searchsorted(cumulative, cumulative[-1] / 2.0)]])
     limit = max(_PEN_RATIO * reference, reference + _PEN_MARGIN_PX)
-    distance = np.abs(across - (offset[lab] + slope[lab] * along))
-    inside = distance <= (thickness[lab] - 1.0) / 2.0 + _FRINGE_PX
+    inside = _in_band(along, across, offset[lab], slope[lab], thickness[lab])
     # A printed line inks its band all along; the bottoms of a written word, which a
     # coarse search may take for a line, leave gaps between the letters.
     span = int(along.max()) + 1
@@ -528,11 +527,26 @@ def _line_pixels(
         moved = np.flatnonzero(short[lab])
         lab[moved] = parent[lab[moved]]
         on = lab[moved]
-        distance = np.abs(across[moved] - (offset[on] + slope[on] * along[moved]))
-        inside[moved] = distance <= (thickness[on] - 1.0) / 2.0 + _FRINGE_PX
+        inside[moved] = _in_band(along[moved], across[moved], offset[on], slope[on], thickness[on])
     inside &= printed[lab]
     out[ys[inside], xs[inside]] = 1
     return out, reference
+
+
+def _in_band(
+    along: np.ndarray,
+    across: np.ndarray,
+    offset: np.ndarray,
+    slope: np.ndarray,
+    thickness: np.ndarray,
+) -> np.ndarray:
+    """(P,) bool: pixels within their line's band, its own thickness and a fringe.
+
+    All arguments are (P,) arrays, one entry per pixel: its position along
+    and across the line, and that line's fit (`_fit_lines`).
+    """
+    distance = np.abs(across - (offset + slope * along))
+    return distance <= (thickness - 1.0) / 2.0 + _FRINGE_PX
 
 
 def _continued_lines(
