@@ -132,3 +132,15 @@ def test_form_fields_are_the_handwritten_copies_of_printed_prompts(
         x, _, fw, _ = field.box
         inside = [g for g in hand if x <= g.box[0] and g.box[0] + g.box[2] <= x + fw]
         assert len(inside) >= len(field.text)
+
+
+def test_form_fields_come_in_reading_order(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    # The copy boxes stand three to a row; their fields' tops differ by the
+    # writer's jitter, and a row must still be read left to right (on seeds 9
+    # and 12 a row's fields straddle a fixed 8 mm band).
+    for seed in (8, 9, 12):
+        page = make_mixed_form(*digits, np.random.default_rng(seed), dpi=100)
+        names = [f.name for f in page.fields]
+        assert names[:2] == ["date", "zip"]
+        places = [tuple(int(k) for k in n.split("-")[1:]) for n in names[2:]]
+        assert places == sorted(places), seed

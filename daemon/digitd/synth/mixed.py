@@ -708,9 +708,28 @@ def _scan(
 
 
 def _page(canvas: _Canvas, image: np.ndarray, dpi: float, fields: list[MixedField]) -> MixedPage:
-    """The scanned page with its fields in reading order (rows 8 mm apart)."""
-    fields.sort(key=lambda f: (f.box[1] // canvas.mm(8), f.box[0]))
-    return MixedPage(image=image, dpi=dpi, fields=tuple(fields), glyphs=tuple(canvas.glyphs))
+    """The scanned page with its fields in reading order: rows top to bottom, each left to right."""
+    return MixedPage(
+        image=image,
+        dpi=dpi,
+        fields=_reading_order(fields, canvas.mm(8)),
+        glyphs=tuple(canvas.glyphs),
+    )
+
+
+def _reading_order(fields: Sequence[MixedField], row_gap: int) -> tuple[MixedField, ...]:
+    """Fields in rows (tops within ``row_gap`` px of the row's first), rows by top, fields by x.
+
+    Cutting the page into fixed bands of ``row_gap`` would part a row whose
+    fields straddle a band's edge and read its right field before its left.
+    """
+    rows: list[list[MixedField]] = []
+    for field in sorted(fields, key=lambda f: f.box[1]):
+        if rows and field.box[1] - rows[-1][0].box[1] < row_gap:
+            rows[-1].append(field)
+        else:
+            rows.append([field])
+    return tuple(f for row in rows for f in sorted(row, key=lambda f: f.box[0]))
 
 
 def _put_components(
