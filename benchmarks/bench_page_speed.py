@@ -83,13 +83,8 @@ _STEPS: tuple[tuple[Any, str, str], ...] = (
     (segment_module, "join_fragments", "marks+group"),
     (segment_module, "group_fields", "marks+group"),
     (segment_module, "_digit_crops", "split/merge"),
+    # Also the crop scorer of split/merge, timed as "split/merge scoring".
     (read_module, "classify_digits", "recognize"),
-    # The crop scorer of split/merge calls the recognizer's parts itself (it
-    # keeps each crop's nearest-digit distance).
-    (read_module, "normalize_digits", "recognize"),
-    (read_module, "embed_digits", "recognize"),
-    (read_module, "score_vectors", "recognize"),
-    (read_module, "predictions_from_scores", "recognize"),
     (marks_module, "measure_marks", "marks features"),
     (read_module, "classify_marks", "marks classify"),
 )
