@@ -451,3 +451,67 @@ def test_a_digit_no_farther_out_than_its_pieces_is_not_cut() -> None:
             score_crops=_far_reader((0.3, whole), (0.85, 2.1), 80),
         )  # fmt: skip
         assert len(pieces) == expected, whole
+
+
+# --- a pair read surely as one digit, far out for the page ---------------------------
+
+
+def _page_reader(pair: tuple[float, float], piece: tuple[float, float], pair_px: int) -> object:
+    """(confidence, distance) per crop: ``pair`` for crops at least ``pair_px`` wide,
+    ``piece`` for narrower ones; the page's wide 0s read 0.99 at distance 1.0."""
+    zero_px = _ink_width(_neighbour(60))
+    calls: list[int] = []
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        calls.append(len(crops))
+        rows = []
+        for c in crops:
+            if c.shape[1] == zero_px:
+                rows.append((0.99, 1.0))
+            else:
+                rows.append(pair if c.shape[1] >= pair_px else piece)
+        return np.array(rows)
+
+    score.calls = calls  # type: ignore[attr-defined]
+    return score
+
+
+def _among_zeros(mask: np.ndarray, score: object, n_zeros: int = 4) -> int:
+    """Pieces of ``mask`` among ``n_zeros`` wide 0s of its field (every mark a probe)."""
+    zero = _neighbour(60)
+    masks = [*([zero] * n_zeros), mask]
+    n = len(masks)
+    pieces = split_marks(
+        masks,
+        digit_heights=[HEIGHT] * n,
+        digit_widths=[WIDTH] * n,
+        split_ratio=1.4,
+        overlap_ratio=1.1,
+        fields=[0] * n,
+        score_crops=score,  # type: ignore[arg-type]
+    )
+    return len(pieces[-1])
+
+
+def test_a_narrow_pair_read_surely_is_cut_when_far_out_for_the_page() -> None:
+    pair = _overlapping_pair()
+    assert 1.1 < _ink_width(pair) / WIDTH < 1.4  # a probe, not wide enough to be tried
+    # Read 0.99 as one digit; its pieces as surely. The page's 0s, read as surely,
+    # lie at 1.0 from the nearest known digit: the whole, at 2.0, is unlike any
+    # digit, and its pieces (1.0) are ordinary ones.
+    far = _page_reader((0.99, 2.0), (0.99, 1.0), 60)
+    assert _among_zeros(pair, far) == 2
+    # At 1.1 the whole is an ordinary digit of this page: its cuts are not even read.
+    near = _page_reader((0.99, 1.1), (0.99, 1.0), 60)
+    assert _among_zeros(pair, near) == 1
+    assert len(near.calls) == 1  # type: ignore[attr-defined]
+    # Far out, but the pieces are no more ordinary than the whole (log 2.0/1.5 < 0.5):
+    # the confidences alone do not cut a mark read 0.99.
+    fragments = _page_reader((0.99, 2.0), (0.99, 1.5), 60)
+    assert _among_zeros(pair, fragments) == 1
+
+
+def test_far_out_is_judged_against_enough_of_the_page() -> None:
+    pair = _overlapping_pair()
+    # With two marks read surely besides it, the page sets no scale: not tried.
+    assert _among_zeros(pair, _page_reader((0.99, 2.0), (0.99, 1.0), 60), n_zeros=1) == 1

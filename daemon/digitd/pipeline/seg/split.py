@@ -76,6 +76,17 @@ _ATYPICAL_NARROW = 0.5
 # and is not cut unless its width forces it (on the analysis pages: 3 of the 6
 # single digits cut in two, none of the 140 pairs cut).
 _TYPICAL_WHOLE = 0.1
+# A probe read as one digit (at least ``_CONFIDENT``; ``_REJECTED`` when narrow)
+# is still tried when its whole lies this many times farther from every known
+# digit than the page's typical mark read surely (the median over the probes
+# read in the first call, at least ``_MIN_TYPICAL`` of them): a touching pair
+# read surely as one digit. Such a probe is cut only by the far-out rule
+# (``_ATYPICAL_NARROW``). On the analysis pages 127 probes in about 150 pages
+# lay that far out, and the far-out rule cut 3 pairs among them and no single
+# digit. The page's own marks set the scale, so blur, stroke width and
+# resolution, which move every distance alike, do not.
+_FAR_OUT = 1.2
+_MIN_TYPICAL = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +328,8 @@ def _choose(plan: _Plan, read: np.ndarray | None) -> tuple[np.ndarray, np.ndarra
         _ATYPICAL_NARROW if plan.probe else _ATYPICAL_WIDE
     ):
         return _cut_at(plan.mask, plan.pairs[k][0])
+    if plan.probe and not _is_unsure(plan, read[0, 0]):
+        return None  # tried only for lying far out (``_FAR_OUT``)
     if read[0, 0] > 0 and gain < _TYPICAL_WHOLE and not plan.forced:
         return None  # a digit as ordinary as its pieces (fragments lie far out) is one
     # Prior odds of two digits against one grow with the mark's width.
@@ -333,6 +346,28 @@ def _choose(plan: _Plan, read: np.ndarray | None) -> tuple[np.ndarray, np.ndarra
     return _cut_at(plan.mask, plan.pairs[k][0])
 
 
+def _is_unsure(plan: _Plan, confidence: float) -> bool:
+    """Whether a probe's whole reads unsure enough for its cuts to be tried."""
+    return confidence < (_REJECTED if plan.narrow else _CONFIDENT)
+
+
+def _typical_distance(plans: Sequence[_Plan | Box | None], scores: list) -> float | None:
+    """Median nearest-digit distance of the probes' wholes read surely, or None if too few.
+
+    Marks wider than ``split_ratio`` are left out: many are touching pairs.
+    """
+    rows = [
+        s[0]
+        for p, s in zip(plans, scores, strict=True)
+        if isinstance(p, _Plan) and p.probe and s is not None
+    ]
+    if not rows:
+        return None
+    wholes = np.asarray(rows, np.float64)
+    far = wholes[(wholes[:, 0] >= _CONFIDENT) & np.isfinite(wholes[:, 1]), 1]
+    return float(np.median(far)) if len(far) >= _MIN_TYPICAL else None
+
+
 def _cut_at(mask: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
     """The ink of ``mask`` left and right of ``column``, each in the whole mask's frame."""
     left = np.zeros_like(mask)
@@ -347,13 +382,17 @@ def _read_plans(
     score_crops: Scorer,
     *,
     gate: _Gate | None = None,
-) -> list[np.ndarray | None]:
+    typical: float | None = None,
+) -> tuple[list[np.ndarray | None], float | None]:
     """Reads per plan, (n, 2) as ``_read`` gives them, rows [whole, left0, right0, ...];
-    only [whole] for a probe not tried.
+    only [whole] for a probe not tried; and the page's typical distance.
 
     The wholes and the candidates of wide marks are read in one call; the
-    candidates of probes whose whole reads unsure, in a second, with the
-    crops ``gate`` asks for to decide which of those probes are tried.
+    candidates of probes whose whole reads unsure, or lies ``_FAR_OUT`` times
+    farther from every digit than ``typical`` (the median over the wholes
+    read surely, measured in the first round that has enough of them), in a
+    second, with the crops ``gate`` asks for to decide which of those probes
+    are tried.
     """
     crops: list[np.ndarray] = []
     spans: list[tuple[int, int]] = []
@@ -365,15 +404,21 @@ def _read_plans(
                 crops += _pair_crops(plan)
         spans.append((start, len(crops)))
     if not crops:
-        return [None] * len(plans)
+        return [None] * len(plans), typical
     read = _read(score_crops, crops)
     scores: list[np.ndarray | None] = [read[a:b] if b > a else None for a, b in spans]
+    if typical is None:
+        typical = _typical_distance(plans, scores)
+    far = np.inf if typical is None else _FAR_OUT * typical
     unsure = [
         k
         for k, plan in enumerate(plans)
         if isinstance(plan, _Plan)
         and plan.probe
-        and scores[k][0, 0] < (_REJECTED if plan.narrow else _CONFIDENT)  # type: ignore[index]
+        and (
+            _is_unsure(plan, scores[k][0, 0])  # type: ignore[index]
+            or scores[k][0, 1] >= far  # type: ignore[index]
+        )
     ]
     if unsure:
         context = [] if gate is None else gate.crops(unsure, scores)
@@ -388,7 +433,7 @@ def _read_plans(
         for k, (a, b) in zip(unsure, parts, strict=True):
             if k in tried:
                 scores[k] = np.concatenate([scores[k], extra[a:b]])  # type: ignore[list-item]
-    return scores
+    return scores, typical
 
 
 def _is_digit_field(neighbours: np.ndarray) -> bool:
@@ -491,7 +536,10 @@ def split_marks(
     whose pieces read surely is taken when the whole lies far out and its
     pieces do not (two touching digits read surely as one), and a mark read
     as a digit that lies no farther out than its pieces is not cut unless
-    its width forces it (a single digit's pieces are fragments).
+    its width forces it (a single digit's pieces are fragments); and a mark
+    narrower than ``split_ratio`` read surely as one digit is tried when its
+    whole lies ``_FAR_OUT`` times farther from every known digit than the
+    page's typical mark, and cut only by the first of those rules.
 
     Parameters
     ----------
@@ -545,6 +593,7 @@ def split_marks(
     # [mask, x offset, depth], replaced by its pieces when decided.
     results: list[list[object]] = [[[m, 0, depth]] for m in masks]
     probe_from = split_ratio if overlap_ratio is None else overlap_ratio
+    typical: float | None = None
     for _ in range(depth + 1):
         pending: list[tuple[int, int, np.ndarray, int, int]] = []
         for i, slots in enumerate(results):
@@ -568,10 +617,10 @@ def split_marks(
         ]
         scores: list[np.ndarray | None] = [None] * len(plans)
         if score_crops is not None and field_of is None:
-            scores = _read_plans(plans, score_crops)
+            scores, typical = _read_plans(plans, score_crops, typical=typical)
         elif score_crops is not None:
             gate = _Gate(plans, pending, masks, field_of, known)
-            scores = _read_plans(plans, score_crops, gate=gate)
+            scores, typical = _read_plans(plans, score_crops, gate=gate, typical=typical)
         replaced: dict[tuple[int, int], list[object]] = {}
         for (i, j, m, x0, d), plan, score in zip(pending, plans, scores, strict=True):
             if plan is None:
