@@ -124,6 +124,20 @@ def test_a_small_digit_in_the_line_joins_the_field_and_separators_do_not_split_i
     assert b[-1, 3] < 3.0 * PPM
 
 
+def test_a_small_digit_filling_a_wide_gap_keeps_a_boxed_date_whole() -> None:
+    page = _blank(300, 900)
+    for k in range(8):  # a date one digit per 6 mm box; the third written 2.8 mm tall
+        if k == 2:
+            _zero(page, 40 + 70 * k + 8, 122, h=28, w=4)
+        else:
+            _zero(page, 40 + 70 * k, 100, h=50)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    # Without the small zero the gap is wider than a field's: it carries the field across.
+    assert [len(r) for r in runs] == [8]
+    assert marks.boxes[runs[0][2], 3] < 3.0 * PPM
+
+
 def test_comb_ticks_beside_the_digits_do_not_join_the_field() -> None:
     page = _blank()
     for k in range(8):  # ticks drawn by hand: not alike enough to be print

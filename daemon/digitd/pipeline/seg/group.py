@@ -808,6 +808,7 @@ def group_fields(
         links &= ~np.asarray(printed, bool)
     link_boxes = boxes[links]
     link_boxes = link_boxes[np.argsort(link_boxes[:, 0], kind="stable")]
+    small_boxes = boxes[small if printed is None else small & ~np.asarray(printed, bool)]
     for row in _rows(boxes, np.flatnonzero(is_digit)):
         row.sort(key=lambda i: int(boxes[i, 0]))
         current = [row[0]]
@@ -815,8 +816,12 @@ def group_fields(
         runs = [current]
         band = (float(np.median(boxes[row, 1])), float(np.median(boxes[row, 1] + boxes[row, 3])))
         for i in row[1:]:
-            if boxes[i, 0] - right > gap and not _bridged(
-                link_boxes, right, int(boxes[i, 0]), band, gap=gap
+            if (
+                boxes[i, 0] - right > gap
+                and not _bridged(link_boxes, right, int(boxes[i, 0]), band, gap=gap)
+                and not _bridged_by_small_digit(
+                    small_boxes, boxes[current[-1]], boxes[i], right=right, gap=gap
+                )
             ):
                 current = [i]
                 runs.append(current)
@@ -876,6 +881,50 @@ def _bridged(
             return False
         reach = max(reach, float(x0 + w))
     return right - reach <= gap
+
+
+def _bridged_by_small_digit(
+    small: np.ndarray, before: np.ndarray, after: np.ndarray, *, right: float, gap: float
+) -> bool:
+    """Whether one digit written small fills the gap between two digits of a line.
+
+    A short 0 in the box of a date leaves a gap of two boxes between its
+    neighbours, wider than a field's gap. One letter-shaped mark under the
+    height limit in that gap, level with the two (as ``_take_small_marks``
+    judges a small digit), each step to it no wider than ``gap``, is that
+    digit: the field stays whole, and the mark joins it. Two or more small
+    marks in the gap are a word's x-height letters, and part the fields.
+
+    Parameters
+    ----------
+    small : (S, 4) int64 ndarray
+        Letter-shaped marks under the digit height limit, as x, y, w, h.
+    before, after : (4,) int64 ndarray
+        The digits left and right of the gap.
+    right : float
+        The right edge of the field so far.
+    gap : float
+        A field's widest gap, in pixels.
+    """
+    if len(small) == 0:
+        return False
+    left_end, right_start = right, float(after[0])
+    top = (float(before[1]) + float(after[1])) / 2.0
+    bottom = (float(before[1] + before[3]) + float(after[1] + after[3])) / 2.0
+    band = bottom - top
+    cx = small[:, 0] + small[:, 2] / 2.0
+    cy = small[:, 1] + small[:, 3] / 2.0
+    within = small[(cx > left_end) & (cx < right_start) & (cy > top) & (cy < bottom)]
+    if len(within) != 1:
+        return False
+    x, y, w, h = (float(v) for v in within[0])
+    level = (
+        h >= _SMALL_DIGIT_SHARE * band
+        and y >= top - 0.1 * band
+        and abs(y + h - bottom) <= 0.25 * band
+        and w <= 1.2 * band
+    )
+    return level and x - left_end <= gap and right_start - (x + w) <= gap
 
 
 def _part_of_clutter(
