@@ -8,7 +8,9 @@ import numpy as np
 from digitd.pipeline.seg.binarize import binarize_page
 from digitd.pipeline.seg.group import (
     Marks,
+    erase_wall_rows,
     find_marks,
+    find_wall_rows,
     find_wall_stubs,
     group_fields,
     join_fragments,
@@ -122,6 +124,20 @@ def test_a_small_digit_in_the_line_joins_the_field_and_separators_do_not_split_i
     assert len(b) == 9  # the digits; the commas are left to the classifier of marks
     assert list(b[:, 0]) == sorted(b[:, 0])
     assert b[-1, 3] < 3.0 * PPM
+
+
+def test_a_small_digit_filling_a_wide_gap_keeps_a_boxed_date_whole() -> None:
+    page = _blank(300, 900)
+    for k in range(8):  # a date one digit per 6 mm box; the third written 2.8 mm tall
+        if k == 2:
+            _zero(page, 40 + 70 * k + 8, 122, h=28, w=4)
+        else:
+            _zero(page, 40 + 70 * k, 100, h=50)
+    marks = _marks(page)
+    runs = group_fields(marks.boxes, printed=marks.print_row, **GROUPING)
+    # Without the small zero the gap is wider than a field's: it carries the field across.
+    assert [len(r) for r in runs] == [8]
+    assert marks.boxes[runs[0][2], 3] < 3.0 * PPM
 
 
 def test_comb_ticks_beside_the_digits_do_not_join_the_field() -> None:
@@ -321,3 +337,28 @@ def test_the_floating_bar_of_a_five_still_joins_it() -> None:
     marks = _find(ink)
     assert len(marks.boxes) == 1
     assert marks.mask_of(0).sum() == ink.sum()
+
+
+def test_the_walls_of_boxes_whose_rules_were_lost_are_found_and_written_ones_are_not() -> None:
+    # A date's eight 6 mm boxes, printed light: line removal found neither rule,
+    # and the walls (one lost to the scan) stand among the digits.
+    page = _blank(300, 1200)
+    for k in range(9):
+        if k != 4:
+            cv2.line(page, (40 + 71 * k, 60), (40 + 71 * k, 140), 0, 2)
+    for k in range(8):  # the seventh digit touches its box's right wall
+        _zero(page, 55 + 71 * k + (14 if k == 6 else 0), 75 + 3 * (k % 3), h=55)
+    # Handwritten ones, evenly spaced but not level, on the line below.
+    for k in range(6):
+        top = 200 + (k * 7) % 11
+        cv2.line(page, (60 + 70 * k, top), (62 + 70 * k, top + 60 + k % 4), 0, 4)
+    marks = _marks(page)
+    rows = find_wall_rows(marks, px_per_mm=PPM, min_height_mm=3.0)
+    assert len(rows) == 1
+    (row,) = rows
+    # All nine walls, the lost one placed by the pitch; none among the ones below.
+    assert np.allclose(row.centres, 40 + 71 * np.arange(9), atol=2)
+    assert row.top < 65 and row.bottom > 135
+    clean = erase_wall_rows(marks.ink, rows)
+    boxes = _find(clean).boxes
+    assert len(boxes) == 8 + 6 and not np.any((boxes[:, 3] >= 78) & (boxes[:, 1] < 150))

@@ -36,7 +36,9 @@ from digitd.pipeline.seg.deskew import (
 )
 from digitd.pipeline.seg.group import (
     Marks,
+    erase_wall_rows,
     find_marks,
+    find_wall_rows,
     find_wall_stubs,
     group_fields,
     join_fragments,
@@ -216,6 +218,20 @@ def _digit_crops(
     ]
 
 
+def _marks_of(clean: np.ndarray, *, px_per_mm: float, params: SegmentationParams) -> Marks:
+    """The marks of the ink left after line removal, broken strokes joined."""
+    marks = find_marks(
+        clean,
+        px_per_mm=px_per_mm,
+        speck_mm=params.speck_size_mm,
+        min_height_mm=params.min_digit_height_mm,
+        max_height_mm=params.max_digit_height_mm,
+        max_aspect=params.max_mark_aspect,
+        merge_gap_mm=params.merge_gap_mm,
+    )
+    return join_fragments(marks, px_per_mm=px_per_mm, min_height_mm=params.min_digit_height_mm)
+
+
 def _union(boxes: np.ndarray) -> Box:
     x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
     x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
@@ -286,16 +302,11 @@ def segment_page(
         min_length_mm=params.line_min_length_mm,
         max_thickness_mm=params.line_max_thickness_mm,
     )
-    marks = find_marks(
-        clean,
-        px_per_mm=ppm,
-        speck_mm=params.speck_size_mm,
-        min_height_mm=params.min_digit_height_mm,
-        max_height_mm=params.max_digit_height_mm,
-        max_aspect=params.max_mark_aspect,
-        merge_gap_mm=params.merge_gap_mm,
-    )
-    marks = join_fragments(marks, px_per_mm=ppm, min_height_mm=params.min_digit_height_mm)
+    marks = _marks_of(clean, px_per_mm=ppm, params=params)
+    # Boxes printed too light for line removal to find their rules leave their walls.
+    wall_rows = find_wall_rows(marks, px_per_mm=ppm, min_height_mm=params.min_digit_height_mm)
+    if wall_rows:
+        marks = _marks_of(erase_wall_rows(clean, wall_rows), px_per_mm=ppm, params=params)
     grouping = {
         "px_per_mm": ppm,
         "min_height_mm": params.min_digit_height_mm,

@@ -9,7 +9,16 @@ import numpy as np
 
 from digitd.pipeline.seg.components import label_extents, label_points
 
-__all__ = ["Marks", "find_marks", "find_wall_stubs", "group_fields", "join_fragments"]
+__all__ = [
+    "Marks",
+    "WallRow",
+    "erase_wall_rows",
+    "find_marks",
+    "find_wall_rows",
+    "find_wall_stubs",
+    "group_fields",
+    "join_fragments",
+]
 
 # Pages with more marks than this (photographs, noise) skip the pairwise joins,
 # whose memory grows with the square of the count.
@@ -42,6 +51,8 @@ _PAIR_MIN_HEIGHT = 1.33
 # A box's end wall left by line removal is a straight stroke at most this share of
 # its height wide (a pen stroke, or a printed rule a little slanted).
 _WALL_MAX_ASPECT = 0.3
+# Walls of a row of boxes found by their own regularity come at least this many to a row.
+_WALL_ROW = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -557,6 +568,106 @@ def find_wall_stubs(
     return walls
 
 
+@dataclass(frozen=True, slots=True)
+class WallRow:
+    """The walls of one row of printed boxes, by their own regularity.
+
+    Attributes
+    ----------
+    top, bottom : int
+        Rows of the walls' ends (``bottom`` exclusive).
+    centres : (K,) float64 ndarray
+        Column of every wall from the first found to the last, those hidden
+        in a digit that touches them placed by the pitch.
+    width : int
+        Width of the widest wall found, in pixels.
+    """
+
+    top: int
+    bottom: int
+    centres: np.ndarray
+    width: int
+
+
+def find_wall_rows(marks: Marks, *, px_per_mm: float, min_height_mm: float) -> list[WallRow]:
+    """Rows of printed boxes whose rules were not found, by their walls.
+
+    A light, thin box printed behind a date may binarize with a rule broken
+    into dots; line removal then finds no box, and the walls stay as tall
+    thin marks among the digits (or joined to the digits that touch them).
+    Printed walls give themselves away together: at least ``_WALL_ROW``
+    thin strokes with the same top and the same bottom (within 0.25 mm),
+    evenly spaced (every step a whole number of one pitch of 3 to 12 mm: a
+    wall lost to the scan, or hidden in a digit, leaves a longer step), and
+    none shorter than a mark standing between them. Handwritten ones do not
+    keep their tops and feet that level.
+
+    Parameters
+    ----------
+    marks : Marks
+    px_per_mm : float
+    min_height_mm : float
+        Digit height limit; walls are at least this tall.
+
+    Returns
+    -------
+    list of WallRow
+    """
+    boxes = marks.boxes.astype(np.float64)
+    if len(boxes) < _WALL_ROW:
+        return []
+    x, y, w, h = boxes.T
+    thin = (h >= min_height_mm * px_per_mm) & (w <= _WALL_MAX_ASPECT * h) & (w <= px_per_mm)
+    cand = np.flatnonzero(thin)
+    # Print is level to a pixel or two, and the page was deskewed.
+    tol = max(2.0, 0.25 * px_per_mm)
+    cx = x + w / 2.0
+    used = np.zeros(len(boxes), bool)
+    rows: list[WallRow] = []
+    for i in cand:
+        if used[i]:
+            continue
+        level = cand[
+            (np.abs(y[cand] - y[i]) <= tol) & (np.abs(y[cand] + h[cand] - y[i] - h[i]) <= tol)
+        ]
+        if len(level) < _WALL_ROW:
+            continue
+        xs = np.sort(cx[level])
+        steps = np.diff(xs)
+        if steps.min() < 3.0 * px_per_mm:
+            continue
+        count = np.maximum(np.round(steps / steps.min()), 1)
+        pitch = float(steps.sum() / count.sum())
+        cells = steps / pitch
+        if pitch > 12.0 * px_per_mm or np.any(np.abs(cells - np.round(cells)) > 0.15):
+            continue
+        # Nothing between the walls stands taller than they do.
+        top, bottom = float(np.median(y[level])), float(np.median(y[level] + h[level]))
+        between = (cx > xs[0]) & (cx < xs[-1]) & ~np.isin(np.arange(len(boxes)), level)
+        between &= (y < bottom) & (y + h > top)
+        if np.any(h[between] > bottom - top + tol):
+            continue
+        used[level] = True
+        centres = xs[0] + pitch * np.arange(round((xs[-1] - xs[0]) / pitch) + 1)
+        rows.append(WallRow(round(top), round(bottom), centres, int(w[level].max())))
+    return rows
+
+
+def erase_wall_rows(ink: np.ndarray, rows: list[WallRow]) -> np.ndarray:
+    """``ink`` without the walls of ``rows``: a copy, (H, W) uint8.
+
+    Each wall is erased as a column a pixel wider than the widest wall
+    found on either side, from its top to its bottom; a digit touching it
+    loses that column only.
+    """
+    out = ink.copy()
+    for row in rows:
+        half = row.width // 2 + 1
+        for c in np.round(row.centres).astype(int):
+            out[max(0, row.top - 1) : row.bottom + 1, max(0, c - half) : c + half + 1] = 0
+    return out
+
+
 def _merge(marks: Marks, owner: np.ndarray) -> Marks:
     """Marks united by ``owner`` (the mark each one joins, itself if none)."""
     boxes = marks.boxes
@@ -808,6 +919,7 @@ def group_fields(
         links &= ~np.asarray(printed, bool)
     link_boxes = boxes[links]
     link_boxes = link_boxes[np.argsort(link_boxes[:, 0], kind="stable")]
+    small_boxes = boxes[small if printed is None else small & ~np.asarray(printed, bool)]
     for row in _rows(boxes, np.flatnonzero(is_digit)):
         row.sort(key=lambda i: int(boxes[i, 0]))
         current = [row[0]]
@@ -815,8 +927,12 @@ def group_fields(
         runs = [current]
         band = (float(np.median(boxes[row, 1])), float(np.median(boxes[row, 1] + boxes[row, 3])))
         for i in row[1:]:
-            if boxes[i, 0] - right > gap and not _bridged(
-                link_boxes, right, int(boxes[i, 0]), band, gap=gap
+            if (
+                boxes[i, 0] - right > gap
+                and not _bridged(link_boxes, right, int(boxes[i, 0]), band, gap=gap)
+                and not _bridged_by_small_digit(
+                    small_boxes, boxes[current[-1]], boxes[i], right=right, gap=gap
+                )
             ):
                 current = [i]
                 runs.append(current)
@@ -876,6 +992,50 @@ def _bridged(
             return False
         reach = max(reach, float(x0 + w))
     return right - reach <= gap
+
+
+def _bridged_by_small_digit(
+    small: np.ndarray, before: np.ndarray, after: np.ndarray, *, right: float, gap: float
+) -> bool:
+    """Whether one digit written small fills the gap between two digits of a line.
+
+    A short 0 in the box of a date leaves a gap of two boxes between its
+    neighbours, wider than a field's gap. One letter-shaped mark under the
+    height limit in that gap, level with the two (as ``_take_small_marks``
+    judges a small digit), each step to it no wider than ``gap``, is that
+    digit: the field stays whole, and the mark joins it. Two or more small
+    marks in the gap are a word's x-height letters, and part the fields.
+
+    Parameters
+    ----------
+    small : (S, 4) int64 ndarray
+        Letter-shaped marks under the digit height limit, as x, y, w, h.
+    before, after : (4,) int64 ndarray
+        The digits left and right of the gap.
+    right : float
+        The right edge of the field so far.
+    gap : float
+        A field's widest gap, in pixels.
+    """
+    if len(small) == 0:
+        return False
+    left_end, right_start = right, float(after[0])
+    top = (float(before[1]) + float(after[1])) / 2.0
+    bottom = (float(before[1] + before[3]) + float(after[1] + after[3])) / 2.0
+    band = bottom - top
+    cx = small[:, 0] + small[:, 2] / 2.0
+    cy = small[:, 1] + small[:, 3] / 2.0
+    within = small[(cx > left_end) & (cx < right_start) & (cy > top) & (cy < bottom)]
+    if len(within) != 1:
+        return False
+    x, y, w, h = (float(v) for v in within[0])
+    level = (
+        h >= _SMALL_DIGIT_SHARE * band
+        and y >= top - 0.1 * band
+        and abs(y + h - bottom) <= 0.25 * band
+        and w <= 1.2 * band
+    )
+    return level and x - left_end <= gap and right_start - (x + w) <= gap
 
 
 def _part_of_clutter(
