@@ -845,3 +845,53 @@ def test_a_line_at_the_heights_of_letters_in_doubt_is_a_word() -> None:
         confidences=np.concatenate([conf, np.full(4, 0.99)]),
     )
     assert list(both.kinds) == ["other"] * 8 + ["hand"] * 4
+
+
+def _word_row(
+    piece_x: int, *, words_right: bool
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """A word of four marks, one mark ``piece_x`` pixels along, and maybe a word after it.
+
+    Marks are 60 pixels tall on one band; the piece stands more than
+    ``line_reach`` heights from either word, so no line context joins them.
+    """
+    crops, word = _row(4)
+    piece = np.array([(piece_x, 0, word[0, 2], 60)])
+    parts = [word, piece]
+    groups = [0] * 4 + [1]
+    if words_right:
+        after = word.copy()
+        after[:, 0] += piece_x + 400
+        parts.append(after)
+        groups += [2] * 4
+    boxes = np.concatenate(parts)
+    return [crops[0]] * len(boxes), boxes, np.array(groups)
+
+
+def test_a_mark_left_between_words_of_a_row_is_a_letter() -> None:
+    word = [[0.0, 0.0, 0.0, 1.0]] * 4
+    digit = [[0.95, 0.05, 0.0, 0.0]]
+    # A round letter between two words, read surely as 0 by the recognizer.
+    crops, boxes, groups = _word_row(500, words_right=True)
+    probs = _fixed(word + digit + word)
+    sure = np.ones(len(boxes))
+    between = classify_marks(crops, boxes, groups, probs, confidences=sure)
+    assert list(between.kinds) == ["other"] * 9
+    # After the words only, read surely: a short amount closing the row, kept ...
+    crops, boxes, groups = _word_row(500, words_right=False)
+    probs = _fixed(word + digit)
+    amount = classify_marks(crops, boxes, groups, probs, confidences=np.ones(5))
+    assert list(amount.kinds) == ["other"] * 4 + ["hand"]
+    # ... but read in doubt, a letter of the row.
+    doubt = np.array([1.0] * 4 + [0.6])
+    letter = classify_marks(crops, boxes, groups, probs, confidences=doubt)
+    assert list(letter.kinds) == ["other"] * 5
+    # Far from the words (more than ``row_reach`` heights), it is a field of its own.
+    crops, boxes, groups = _word_row(1200, words_right=False)
+    far = classify_marks(crops, boxes, groups, probs, confidences=doubt)
+    assert list(far.kinds) == ["other"] * 4 + ["hand"]
+    # Below the row, on a band of its own, a digit stays one.
+    crops, boxes, groups = _word_row(500, words_right=True)
+    boxes[4, 1] = 200
+    below = classify_marks(crops, boxes, groups, _fixed(word + digit + word), confidences=sure)
+    assert list(below.kinds) == ["other"] * 4 + ["hand"] + ["other"] * 4

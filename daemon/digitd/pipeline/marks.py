@@ -31,7 +31,9 @@ boxes meet) in doubt is a word and is dropped whole, and so is a field the
 recognizer reads but doubts (the pieces of a word it does not know) and a
 line whose marks stand at the heights of letters (x-height, ascenders,
 descenders) in doubt, a field of a few pieces far taller than the page's
-digits is a signature, a lone stroke right
+digits is a signature, a field of one or two marks inside or between the
+words of a row (or after them, in doubt) is a letter left over from the
+row, a lone stroke right
 before a group's closing hyphen is the slash of "/-", and a lone stroke
 splitting a date's day from its month, opposite a recognised slash, is the
 other slash; other lone strokes taken for slashes where no date or amount
@@ -215,6 +217,19 @@ class MarkParams:
         ... with cursive joins that make pieces wider than tall ...
     large_confidence : float
         ... and that the recognizer is not sure of.
+    row_piece_marks : int
+        A field of at most this many digit-like marks, without separators,
+        on the band of a word (a field of at least ``row_word_marks`` marks
+        all dropped as not digits) is a piece of the word's row when the
+        word's span covers it, or words lie within ``row_reach`` of it on
+        both sides, or on one side with the recognizer unsure of it (below
+        ``sure_confidence``): a letter or a descender left over from a line
+        of writing, not a number of its own.
+    row_word_marks : int
+        Smallest field dropped whole that counts as a word of the row.
+    row_reach : float
+        Largest gap, in the word's typical mark heights, between the piece
+        and a word of its row.
     """
 
     print_threshold: float = 0.5
@@ -239,6 +254,9 @@ class MarkParams:
     large_marks: int = 3
     large_aspect: float = 1.2
     large_confidence: float = 0.95
+    row_piece_marks: int = 2
+    row_word_marks: int = 3
+    row_reach: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -972,6 +990,68 @@ def _drop_large_pieces(
             kinds[idx] = "other"
 
 
+def _drop_word_row_pieces(
+    kinds: np.ndarray,
+    confidences: np.ndarray,
+    unread: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop one or two marks left over from a row of words: a letter, not a number.
+
+    A handwritten line of words loses most of its marks to the rules above
+    (and to segmentation); a letter it leaves behind, a round "o" or a
+    descender cut off its word, is a field of one or two marks the
+    recognizer may read surely as 0 or 7. Such a field standing inside a
+    word's span, or between words on both sides, is part of the row. With
+    words on one side only it may be a short amount closing the row (the
+    cheque amount box after the amount in words), so it is dropped only
+    when the recognizer is unsure of it. A field with a separator (a
+    currency sign, "/-", a date's slash) is an amount or a date, and stays.
+    Heights and gaps are the page's own, so the rule holds at any scale.
+    Updates ``kinds`` in place.
+    """
+    ids = np.unique(groups)
+    digit_like = kinds != "separator"
+    words = []
+    for g in ids:
+        idx = np.flatnonzero(groups == g)
+        if len(idx) >= params.row_word_marks and (kinds[idx] == "other").all():
+            words.append(idx)
+    if not words:
+        return
+    x0, y0 = boxes[:, 0].astype(np.float64), boxes[:, 1].astype(np.float64)
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    spans = np.array(
+        [
+            (x0[w].min(), x1[w].max(), y0[w].min(), y1[w].max(), np.median(boxes[w, 3]))
+            for w in words
+        ]
+    )
+    for g in ids:
+        idx = np.flatnonzero(groups == g)
+        marks = idx[digit_like[idx]]
+        if (
+            len(marks) != len(idx)
+            or len(marks) > params.row_piece_marks
+            or not np.isin(kinds[marks], ("hand", "printed")).any()
+        ):
+            continue
+        a0, a1, b0, b1 = x0[idx].min(), x1[idx].max(), y0[idx].min(), y1[idx].max()
+        overlap = np.minimum(b1, spans[:, 3]) - np.maximum(b0, spans[:, 2])
+        band = overlap >= 0.5 * np.minimum(b1 - b0, spans[:, 3] - spans[:, 2])
+        reach = params.row_reach * spans[:, 4]
+        inside = band & (spans[:, 0] < a1) & (spans[:, 1] > a0)
+        left = band & (spans[:, 1] <= a0) & (a0 - spans[:, 1] <= reach)
+        right = band & (spans[:, 0] >= a1) & (spans[:, 0] - a1 <= reach)
+        unsure = (
+            bool(unread[marks].any()) or float(confidences[marks].min()) < params.sure_confidence
+        )
+        if inside.any() or (left.any() and right.any()) or ((left.any() or right.any()) and unsure):
+            kinds[idx] = "other"
+
+
 def _keep_sure_fields(
     kinds: np.ndarray,
     own: np.ndarray,
@@ -1254,6 +1334,7 @@ def classify_marks(
         _drop_doubted_fields(kinds, confidences, unread, groups, params)
         _drop_letter_lines(kinds, confidences, unread, boxes, groups, context, params)
         _drop_large_pieces(kinds, confidences, unread, boxes, groups, params)
+    _drop_word_row_pieces(kinds, confidences, unread, boxes, groups, params)
     # Only in the fields left: a word's strokes are no ones.
     _slashes_out_of_place(kinds, labels, features, boxes, groups, p["separator"], unread)
 
