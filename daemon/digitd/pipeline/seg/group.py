@@ -1028,14 +1028,29 @@ def _bridged_by_small_digit(
     within = small[(cx > left_end) & (cx < right_start) & (cy > top) & (cy < bottom)]
     if len(within) != 1:
         return False
-    x, y, w, h = (float(v) for v in within[0])
-    level = (
-        h >= _SMALL_DIGIT_SHARE * band
-        and y >= top - 0.1 * band
-        and abs(y + h - bottom) <= 0.25 * band
-        and w <= 1.2 * band
-    )
+    x, _, w, _ = (float(v) for v in within[0])
+    level = bool(_level_small_digit(within, top, bottom)[0]) and w <= 1.2 * band
     return level and x - left_end <= gap and right_start - (x + w) <= gap
+
+
+def _level_small_digit(
+    small: np.ndarray, top: np.ndarray | float, bottom: np.ndarray | float
+) -> np.ndarray:
+    """(S,) bool: small marks standing level with a line whose band is ``top`` to ``bottom``.
+
+    A digit written small reaches at least ``_SMALL_DIGIT_SHARE`` of the
+    band, its top no higher than the band's (a little slack), its foot near
+    the baseline; separators and comb ticks are shorter or hang lower.
+    ``small`` is (S, 4) x, y, w, h; ``top`` and ``bottom`` are one band or
+    one per mark.
+    """
+    band = bottom - top
+    foot = small[:, 1] + small[:, 3]
+    return (
+        (small[:, 3] >= _SMALL_DIGIT_SHARE * band)
+        & (small[:, 1] >= top - 0.1 * band)
+        & (np.abs(foot - bottom) <= 0.25 * band)
+    )
 
 
 def _part_of_clutter(
@@ -1099,14 +1114,11 @@ def _take_small_marks(
         # The line's band beside each loose mark: that of its nearest digit.
         nearest = np.abs(l_cx[:, None] - cx[None, :]).argmin(axis=1)
         top, bottom = b[nearest, 1], b[nearest, 1] + b[nearest, 3]
-        band = bottom - top
         inside = (
             ~taken
             & (lb[:, 0] + lb[:, 2] > x0)
             & (lb[:, 0] < x1)
-            & (lb[:, 3] >= _SMALL_DIGIT_SHARE * band)
-            & (l_top >= top - 0.1 * band)
-            & (np.abs(l_bottom - bottom) <= 0.25 * band)
+            & _level_small_digit(lb, top, bottom)
             & (lb[:, 2] <= 1.2 * height)
         )
         # The hyphen that closes an amount ("1500/-"): a flat stroke right
