@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from digitd.pipeline.seg.types import CropScorer, read_crops
+
 __all__ = ["Piece", "merge_fields", "merge_pieces"]
 
-Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 
 # The joined piece must beat the pair (both read right) by this much, and be read this well.
 _GAIN = 0.05
@@ -102,7 +103,7 @@ def merge_fields(
     *,
     digit_heights: Sequence[float],
     max_gap: float,
-    score_crops: Scorer | None,
+    score_crops: CropScorer | None,
 ) -> list[list[Piece]]:
     """``merge_pieces`` for every field of a page, with one recognizer call for all.
 
@@ -148,9 +149,7 @@ def merge_fields(
         crops += [_image(f[j]) for j in members] + [_image(p) for p in joined]
     if not crops:
         return out
-    scores = np.asarray(score_crops(crops), dtype=np.float64)
-    if scores.ndim == 2:
-        scores = scores[:, 0]  # the confidences, without the nearest-digit distances
+    scores = read_crops(score_crops, crops)[:, 0]  # confidences only
     merged: list[list[Piece]] = []
     for f, (pairs, joined), (members, start) in zip(out, plans, reads, strict=True):
         if not pairs:
@@ -164,7 +163,7 @@ def merge_fields(
 
 
 def merge_pieces(
-    pieces: Sequence[Piece], *, digit_height: float, max_gap: float, score_crops: Scorer | None
+    pieces: Sequence[Piece], *, digit_height: float, max_gap: float, score_crops: CropScorer | None
 ) -> list[Piece]:
     """Join neighbours that are two pieces of one digit (a 4 or 5 drawn in two strokes).
 

@@ -8,15 +8,16 @@ so the cost of a call is paid a few times per page, not once per mark.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from digitd.pipeline.seg.types import CropScorer, read_crops
+
 __all__ = ["MarkPiece", "find_cuts", "split_marks", "split_touching"]
 
-Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 Box = tuple[int, int, int, int]
 
 # Above this width (in digit widths) a mark is cut even if the recognizer hesitates.
@@ -284,17 +285,6 @@ def _pair_crops(plan: _Plan) -> list[np.ndarray]:
     return crops
 
 
-def _read(score_crops: Scorer, crops: Sequence[np.ndarray]) -> np.ndarray:
-    """Confidence and nearest-digit distance of crops, as an (N, 2) float64 ndarray.
-
-    The distance is NaN when the scorer gives only confidences.
-    """
-    read = np.asarray(score_crops(crops), dtype=np.float64)
-    if read.ndim == 2:
-        return read[:, :2]
-    return np.column_stack([read, np.full(len(read), np.nan)])
-
-
 def _atypical_gain(distances: np.ndarray, k: int) -> float:
     """Log of the whole's nearest-digit distance over the mean of cut ``k``'s pieces'.
 
@@ -310,7 +300,7 @@ def _choose(plan: _Plan, read: np.ndarray | None) -> tuple[np.ndarray, np.ndarra
     """The cut taken (the ink of its two pieces), or None to keep the mark whole.
 
     ``read`` holds per crop (whole, then each cut's left and right) the
-    confidence and nearest-digit distance (``_read``); None when blind.
+    confidence and nearest-digit distance (``read_crops``); None when blind.
     """
     if read is None:
         # Blind: two digits of about equal width meet near the middle.
@@ -379,12 +369,12 @@ def _cut_at(mask: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _read_plans(
     plans: Sequence[_Plan | Box | None],
-    score_crops: Scorer,
+    score_crops: CropScorer,
     *,
     gate: _Gate | None = None,
     typical: float | None = None,
 ) -> tuple[list[np.ndarray | None], float | None]:
-    """Reads per plan, (n, 2) as ``_read`` gives them, rows [whole, left0, right0, ...];
+    """Reads per plan, (n, 2) as ``read_crops`` gives them, rows [whole, left0, right0, ...];
     only [whole] for a probe not tried; and the page's typical distance.
 
     The wholes and the candidates of wide marks are read in one call; the
@@ -405,7 +395,7 @@ def _read_plans(
         spans.append((start, len(crops)))
     if not crops:
         return [None] * len(plans), typical
-    read = _read(score_crops, crops)
+    read = read_crops(score_crops, crops)
     scores: list[np.ndarray | None] = [read[a:b] if b > a else None for a, b in spans]
     if typical is None:
         typical = _typical_distance(plans, scores)
@@ -428,7 +418,7 @@ def _read_plans(
             start = len(more)
             more += _pair_crops(plans[k])  # type: ignore[arg-type]
             parts.append((start, len(more)))
-        extra = _read(score_crops, more)
+        extra = read_crops(score_crops, more)
         tried = set(unsure) if gate is None else gate.allowed(unsure, extra[: len(context), 0])
         for k, (a, b) in zip(unsure, parts, strict=True):
             if k in tried:
@@ -506,7 +496,7 @@ def split_marks(
     digit_heights: Sequence[float],
     digit_widths: Sequence[float],
     split_ratio: float,
-    score_crops: Scorer | None,
+    score_crops: CropScorer | None,
     overlap_ratio: float | None = None,
     fields: Sequence[int] | None = None,
     depth: int = 3,
@@ -660,7 +650,7 @@ def split_touching(
     digit_height: float,
     digit_width: float,
     split_ratio: float,
-    score_crops: Scorer | None,
+    score_crops: CropScorer | None,
     overlap_ratio: float | None = None,
     depth: int = 3,
 ) -> list[Box]:

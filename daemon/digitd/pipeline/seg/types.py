@@ -18,12 +18,25 @@ __all__ = [
     "SegmentedPage",
     "Template",
     "Zone",
+    "read_crops",
 ]
 
 CropScorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 """Recognizer confidence, (N,) float array in [0, 1], for a list of N crops; or
 (N, 2), the second column each crop's distance to the nearest known digit (in
 the recognizer's feature space: how unlike every digit it is)."""
+
+
+def read_crops(score_crops: CropScorer, crops: Sequence[np.ndarray]) -> np.ndarray:
+    """What ``score_crops`` says of ``crops``, as an (N, 2) float64 ndarray.
+
+    Column 0 is the confidence, column 1 the nearest-digit distance (NaN
+    when the scorer gives only confidences).
+    """
+    read = np.asarray(score_crops(crops), dtype=np.float64)
+    if read.ndim == 2:
+        return read[:, :2]
+    return np.column_stack([read, np.full(len(read), np.nan)])
 
 
 @dataclass(frozen=True, slots=True)
