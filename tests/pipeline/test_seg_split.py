@@ -454,6 +454,7 @@ def test_a_narrow_mark_needs_a_whole_farther_out_than_a_wide_one() -> None:
     # by the confidences alone it stays whole.
     reads = {
         ((0.89, 2.2), (0.85, 1.6)): 1,  # log(2.2 / 1.6) = 0.32: not far enough for a narrow mark
+        ((0.89, 2.5), (0.85, 1.6)): 2,  # 0.45
         ((0.89, 3.0), (0.85, 1.6)): 2,  # 0.63
     }
     for (whole, piece), expected in reads.items():
