@@ -69,10 +69,10 @@ _REJECTED = 0.5
 # than ``split_ratio``, more for narrower ones, where single digits abound. On
 # the benchmark's analysis pages (marks whose pieces read surely) no single
 # digit came that far out: 0 of 36 at 1.4 digit widths and more against 40 of
-# 49 pairs, 0 of 148 narrower against 10 of 14 pairs. Of the narrower marks
-# read surely as one digit and lying far out for their page (``_FAR_OUT``) on
-# seeds 9-12, the single digits came to 0.33 at most, the pairs missed at 0.5
-# to 0.37 (0.45 and 0.50 of them are cut at 0.4).
+# 49 pairs, 0 of 148 narrower against 10 of 14 pairs. Among the narrower marks
+# read surely as one digit that lie far out for their page (``_FAR_OUT``) on
+# seeds 9-12, single digits reached 0.33, and the pairs left whole at 0.5 lay
+# 0.37-0.50 farther out than their pieces: 0.4 cuts those from 0.45 up.
 _ATYPICAL_WIDE = 0.3
 _ATYPICAL_NARROW = 0.4
 # ... and the other way round: a mark read as a digit (not rejected) that lies
