@@ -462,9 +462,11 @@ def _is_digit_field(neighbours: np.ndarray) -> bool:
 class _Gate:
     """Which probes of a round are tried: those in fields of digits.
 
-    A probe's field is judged by its other marks' whole scores
-    (``_is_digit_field``); the wholes not read yet are read with the probes'
-    candidates, and kept in ``known`` (by mark index) for later rounds.
+    A probe's field is judged by how surely its other marks read as digits
+    (``_is_digit_field``): each by its whole, or by its best cut when the mark
+    was tried for one (``_as_digits``). The wholes not read yet are read with
+    the probes' candidates, and kept in ``known`` (by mark index) for later
+    rounds.
     """
 
     def __init__(
