@@ -307,6 +307,29 @@ def test_a_narrow_pair_is_not_probed_with_too_few_sure_neighbours() -> None:
         assert len(pieces[0]) == expected, len(neighbours)
 
 
+def test_touching_pairs_beside_a_narrow_pair_count_as_digits_of_its_field() -> None:
+    # A wide pair and another overlapping pair read poorly as one digit, but
+    # their pieces read surely: to the narrow pair's field they are digits.
+    pair, wide, zero = _overlapping_pair(), _two_zeros_touching(), _neighbour(44)
+    cases = [
+        ([pair, wide, zero], [2, 2, 1]),
+        ([pair, pair, zero, zero], [2, 2, 1, 1]),
+    ]
+    for masks, expected in cases:
+        score, _ = _field_reader({_ink_width(zero): 0.99})
+        n = len(masks)
+        pieces = split_marks(
+            masks,
+            digit_heights=[HEIGHT] * n,
+            digit_widths=[WIDTH] * n,
+            split_ratio=1.4,
+            overlap_ratio=1.1,
+            fields=[0] * n,
+            score_crops=score,
+        )
+        assert [len(p) for p in pieces] == expected
+
+
 def test_a_wide_pair_is_cut_whatever_its_field() -> None:
     # The field check is for narrow marks only: a pair wider than split_ratio
     # among rejected marks is judged by its own reading, as before.
@@ -430,7 +453,8 @@ def test_a_narrow_mark_needs_a_whole_farther_out_than_a_wide_one() -> None:
     # The whole read a little unsure, the pieces no better (their product 0.72):
     # by the confidences alone it stays whole.
     reads = {
-        ((0.89, 2.4), (0.85, 1.6)): 1,  # log(2.4 / 1.6) = 0.41: not far enough for a narrow mark
+        ((0.89, 2.2), (0.85, 1.6)): 1,  # log(2.2 / 1.6) = 0.32: not far enough for a narrow mark
+        ((0.89, 2.5), (0.85, 1.6)): 2,  # 0.45
         ((0.89, 3.0), (0.85, 1.6)): 2,  # 0.63
     }
     for (whole, piece), expected in reads.items():

@@ -69,9 +69,12 @@ _REJECTED = 0.5
 # than ``split_ratio``, more for narrower ones, where single digits abound. On
 # the benchmark's analysis pages (marks whose pieces read surely) no single
 # digit came that far out: 0 of 36 at 1.4 digit widths and more against 40 of
-# 49 pairs, 0 of 148 narrower against 10 of 14 pairs.
+# 49 pairs, 0 of 148 narrower against 10 of 14 pairs. Among the narrower marks
+# read surely as one digit that lie far out for their page (``_FAR_OUT``) on
+# seeds 9-12, single digits reached 0.33, and the pairs left whole at 0.5 lay
+# 0.37-0.50 farther out than their pieces: 0.4 cuts those from 0.45 up.
 _ATYPICAL_WIDE = 0.3
-_ATYPICAL_NARROW = 0.5
+_ATYPICAL_NARROW = 0.4
 # ... and the other way round: a mark read as a digit (not rejected) that lies
 # less than this much farther out than the pieces of its best cut is one digit,
 # and is not cut unless its width forces it (on the analysis pages: 3 of the 6
@@ -419,11 +422,31 @@ def _read_plans(
             more += _pair_crops(plans[k])  # type: ignore[arg-type]
             parts.append((start, len(more)))
         extra = read_crops(score_crops, more)
-        tried = set(unsure) if gate is None else gate.allowed(unsure, extra[: len(context), 0])
+        tried = (
+            set(unsure)
+            if gate is None
+            else gate.allowed(unsure, extra[: len(context), 0], [extra[a:b] for a, b in parts])
+        )
         for k, (a, b) in zip(unsure, parts, strict=True):
             if k in tried:
                 scores[k] = np.concatenate([scores[k], extra[a:b]])  # type: ignore[list-item]
     return scores, typical
+
+
+def _as_digits(read: np.ndarray, *, whole: bool = True) -> float:
+    """How surely a mark reads as digits: its whole, or both pieces of its best cut.
+
+    ``read`` is (n, 2) as ``read_crops`` gives it, rows [whole, left0, right0,
+    ...] (``whole`` True) or [left0, right0, ...]. Two touching digits read
+    poorly as one but surely as two; to the marks of its field they are
+    digits all the same, as a word's joined letters are not.
+    """
+    sure = np.clip(read[:, 0], 0.0, 1.0)
+    best = float(sure[0]) if whole else 0.0
+    pieces = sure[1:] if whole else sure
+    if len(pieces) >= 2:
+        best = max(best, float((pieces[0::2] * pieces[1::2]).max()))
+    return best
 
 
 def _is_digit_field(neighbours: np.ndarray) -> bool:
@@ -439,9 +462,11 @@ def _is_digit_field(neighbours: np.ndarray) -> bool:
 class _Gate:
     """Which probes of a round are tried: those in fields of digits.
 
-    A probe's field is judged by its other marks' whole scores
-    (``_is_digit_field``); the wholes not read yet are read with the probes'
-    candidates, and kept in ``known`` (by mark index) for later rounds.
+    A probe's field is judged by how surely its other marks read as digits
+    (``_is_digit_field``): each by its whole, or by its best cut when the mark
+    was tried for one (``_as_digits``). The wholes not read yet are read with
+    the probes' candidates, and kept in ``known`` (by mark index) for later
+    rounds.
     """
 
     def __init__(
@@ -464,7 +489,7 @@ class _Gate:
         # A mark planned this round whole as it came was read in the first call.
         for k, (i, _, m, _, _) in enumerate(self.pending):
             if isinstance(self.plans[k], _Plan) and m is self.masks[i]:
-                self.known[i] = float(scores[k][0, 0])  # type: ignore[index]
+                self.known[i] = _as_digits(scores[k])  # type: ignore[arg-type]
         wanted = sorted(
             {j for k in unsure for j in self.members[self.field_of[self.pending[k][0]]]}
         )
@@ -477,9 +502,21 @@ class _Gate:
                 self.context.append(j)
         return crops
 
-    def allowed(self, unsure: list[int], around: np.ndarray) -> set[int]:
-        """The ``unsure`` probes whose fields are fields of digits."""
+    def allowed(
+        self, unsure: list[int], around: np.ndarray, cuts: Sequence[np.ndarray]
+    ) -> set[int]:
+        """The ``unsure`` probes whose fields are fields of digits.
+
+        ``around`` holds the whole scores of the ``crops`` asked for, ``cuts``
+        per unsure probe the reads of its pieces (left0, right0, ...): a probe
+        whose pieces read surely is two digits to its neighbours.
+        """
         self.known.update(zip(self.context, around.tolist(), strict=True))
+        for k, pieces in zip(unsure, cuts, strict=True):
+            i, _, m, _, _ = self.pending[k]
+            if m is self.masks[i]:
+                whole = self.known.get(i, 0.0)
+                self.known[i] = max(whole, _as_digits(pieces, whole=False))
         keep: set[int] = set()
         for k in unsure:
             i = self.pending[k][0]
