@@ -362,3 +362,21 @@ def test_the_walls_of_boxes_whose_rules_were_lost_are_found_and_written_ones_are
     clean = erase_wall_rows(marks.ink, rows)
     boxes = _find(clean).boxes
     assert len(boxes) == 8 + 6 and not np.any((boxes[:, 3] >= 78) & (boxes[:, 1] < 150))
+
+
+def test_walls_hidden_in_the_digits_that_touch_them_count_towards_the_row() -> None:
+    # The same light date boxes, but five digits touch their left wall and the
+    # last its right one: only three walls stand alone, two of them adjacent.
+    page = _blank(300, 1200)
+    for k in range(9):
+        cv2.line(page, (40 + 71 * k, 60), (40 + 71 * k, 140), 0, 2)
+    lefts = [55, 55 + 71] + [40 + 71 * k for k in range(2, 7)] + [40 + 71 * 8 - 2 * (55 // 3)]
+    for k, x in enumerate(lefts):
+        _zero(page, x, 75 + 3 * (k % 3), h=55)
+    marks = _marks(page)
+    assert np.sum(marks.boxes[:, 2] < 10) == 3
+    rows = find_wall_rows(marks, px_per_mm=PPM, min_height_mm=3.0)
+    assert len(rows) == 1
+    assert np.allclose(rows[0].centres, 40 + 71 * np.arange(9), atol=2)
+    boxes = _find(erase_wall_rows(marks.ink, rows)).boxes
+    assert len(boxes) == 8 and np.all(boxes[:, 3] < 70)

@@ -178,6 +178,22 @@ def test_specks_and_a_punch_hole_are_not_marks() -> None:
     assert len(boxes) == 1 and boxes[0][3] >= 68
 
 
+def test_an_eight_written_bold_enough_to_fill_like_a_hole_is_a_mark() -> None:
+    # A felt pen closes an 8's loops: it fills its box like a punch hole (0.6
+    # and up), but its waist pinches the outline.
+    page = _blank()
+    cv2.ellipse(page, (150, 130), (36, 24), 0, 0, 360, 0, -1)
+    cv2.ellipse(page, (150, 176), (38, 26), 0, 0, 360, 0, -1)
+    for y in (130, 176):
+        cv2.circle(page, (150, y), 9, 245, -1)
+    cv2.circle(page, (400, 200), 35, 20, -1)  # a 6 mm punch hole beside it
+    ink = (page < 128).astype(np.uint8)
+    box = cv2.boundingRect(ink[:, :300])
+    assert ink[:, :300].sum() > 0.6 * box[2] * box[3]
+    boxes = _marks(page).boxes
+    assert len(boxes) == 1 and boxes[0][0] < 300 and boxes[0][3] >= 90
+
+
 def test_a_five_with_a_floating_bar_is_one_mark() -> None:
     page = _blank()
     cv2.line(page, (210, 100), (250, 100), 0, 6)  # the bar, 1 mm above the body
@@ -285,6 +301,15 @@ def test_scale_of_a_strip_leaves_out_a_dark_margin_along_its_edges() -> None:
     page = _strip_of_digits()
     cv2.rectangle(page, (0, 0), (699, 179), 20, 36)
     assert estimate_scale(page, dpi=None) == pytest.approx(PPM, rel=0.25)
+
+
+def test_scale_of_a_strip_cut_tight_around_bold_digits_keeps_their_height() -> None:
+    # Digits more than half the strip tall, written with a 0.8 mm felt pen: the
+    # stroke alone says 2.5 times the scale, and their height tempers it.
+    page = _blank(100, 600)
+    for i, x in enumerate(range(40, 560, 90)):
+        (_zero if i % 2 else _one)(page, x, 14, h=71, w=9)
+    assert estimate_scale(page, dpi=None) < 2.0 * PPM
 
 
 def test_a_dark_margin_around_a_strip_does_not_hide_its_digits() -> None:

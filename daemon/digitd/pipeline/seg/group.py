@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from digitd.pipeline.seg.components import label_extents, label_points
+from digitd.pipeline.seg.components import label_extents, label_points, outline_solidity
 
 __all__ = [
     "Marks",
@@ -51,6 +51,8 @@ _PAIR_MIN_HEIGHT = 1.33
 # A box's end wall left by line removal is a straight stroke at most this share of
 # its height wide (a pen stroke, or a printed rule a little slanted).
 _WALL_MAX_ASPECT = 0.3
+# A disc's outline is convex to this much of its hull (a bold 8's about 0.85).
+_DISC_SOLIDITY = 0.93
 # Walls of a row of boxes found by their own regularity come at least this many to a row.
 _WALL_ROW = 4
 
@@ -144,7 +146,8 @@ def _drop_noise(
     tiny = (w < speck) & (h < speck) | (area < 0.15 * speck * speck)
     # A punch hole is a solid disc (fill about 0.78), and a logo's disc with a
     # letter cut out is not much less (0.64 and up); a bold 0 or 9 is a ring
-    # whose fill reaches 0.55.
+    # whose fill reaches 0.55. A bold 8 fills as much, but its waist pinches
+    # an outline that a disc keeps convex.
     hole = (
         (fill > 0.6)
         & (aspect > 0.7)
@@ -152,6 +155,8 @@ def _drop_noise(
         & (np.minimum(w, h) > 2.5 * px_per_mm)
         & (np.maximum(w, h) < 12 * px_per_mm)
     )
+    disc = np.flatnonzero(hole)
+    hole[disc] = outline_solidity(labels, stats, disc + 1) > _DISC_SOLIDITY
     at_edge = _at_edge(stats[1:], ink.shape)
     shadow = at_edge & ((h > 0.6 * max_h) | (w > 0.6 * max_h) | (fill > 0.6))
     big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2)
@@ -596,11 +601,14 @@ def find_wall_rows(marks: Marks, *, px_per_mm: float, min_height_mm: float) -> l
     into dots; line removal then finds no box, and the walls stay as tall
     thin marks among the digits (or joined to the digits that touch them).
     Printed walls give themselves away together: at least ``_WALL_ROW``
-    thin strokes with the same top and the same bottom (within 0.25 mm),
-    evenly spaced (every step a whole number of one pitch of 3 to 12 mm: a
-    wall lost to the scan, or hidden in a digit, leaves a longer step), and
-    none shorter than a mark standing between them. Handwritten ones do not
-    keep their tops and feet that level.
+    walls with the same top and the same bottom (within 0.25 mm), evenly
+    spaced (every step a whole number of one pitch of 3 to 12 mm: a wall
+    lost to the scan leaves a longer step), and none shorter than a mark
+    standing between them. At least two of them stand alone as thin
+    strokes and set the pitch; the others may be hidden in a digit that
+    touches them, in a mark exactly as tall as the walls whose left or
+    right side lies on the pitch. Handwritten ones do not keep their tops
+    and feet that level.
 
     Parameters
     ----------
@@ -627,10 +635,9 @@ def find_wall_rows(marks: Marks, *, px_per_mm: float, min_height_mm: float) -> l
     for i in cand:
         if used[i]:
             continue
-        level = cand[
-            (np.abs(y[cand] - y[i]) <= tol) & (np.abs(y[cand] + h[cand] - y[i] - h[i]) <= tol)
-        ]
-        if len(level) < _WALL_ROW:
+        same_ends = (np.abs(y - y[i]) <= tol) & (np.abs(y + h - y[i] - h[i]) <= tol)
+        level = cand[same_ends[cand]]
+        if len(level) < 2:
             continue
         xs = np.sort(cx[level])
         steps = np.diff(xs)
@@ -641,16 +648,41 @@ def find_wall_rows(marks: Marks, *, px_per_mm: float, min_height_mm: float) -> l
         cells = steps / pitch
         if pitch > 12.0 * px_per_mm or np.any(np.abs(cells - np.round(cells)) > 0.15):
             continue
+        hidden = _walls_in_digits(
+            boxes, np.flatnonzero(same_ends & ~thin), xs[0], pitch, float(np.median(w[level]))
+        )
+        walls = np.sort(np.concatenate([xs, hidden]))
+        if len(walls) < _WALL_ROW:
+            continue
         # Nothing between the walls stands taller than they do.
         top, bottom = float(np.median(y[level])), float(np.median(y[level] + h[level]))
-        between = (cx > xs[0]) & (cx < xs[-1]) & ~np.isin(np.arange(len(boxes)), level)
+        between = (cx > walls[0]) & (cx < walls[-1]) & ~np.isin(np.arange(len(boxes)), level)
         between &= (y < bottom) & (y + h > top)
         if np.any(h[between] > bottom - top + tol):
             continue
         used[level] = True
-        centres = xs[0] + pitch * np.arange(round((xs[-1] - xs[0]) / pitch) + 1)
+        first = xs[0] + pitch * round((walls[0] - xs[0]) / pitch)
+        centres = first + pitch * np.arange(round((walls[-1] - first) / pitch) + 1)
         rows.append(WallRow(round(top), round(bottom), centres, int(w[level].max())))
     return rows
+
+
+def _walls_in_digits(
+    boxes: np.ndarray, level: np.ndarray, anchor: float, pitch: float, wall_width: float
+) -> np.ndarray:
+    """Columns of the walls hidden in the marks ``level``: (K,) float64.
+
+    A digit that touches its box's wall is one mark with it, exactly as
+    tall as the wall, whose left or right side is the wall: that side,
+    half a wall inside, lies on the walls' pitch from ``anchor`` to within
+    a wall's width (two pixels at least). A digit filling its box hides
+    both; a mark with neither side there hides none.
+    """
+    x, w = boxes[level, 0], boxes[level, 2]
+    sides = np.stack([x + wall_width / 2.0, x + w - wall_width / 2.0], axis=1)
+    off = (sides - anchor) / pitch
+    on_pitch = np.abs(off - np.round(off)) * pitch <= max(2.0, wall_width)
+    return sides[on_pitch]
 
 
 def erase_wall_rows(ink: np.ndarray, rows: list[WallRow]) -> np.ndarray:

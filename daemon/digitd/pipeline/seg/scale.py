@@ -102,7 +102,9 @@ def _glyph_height(stats: np.ndarray, shape: tuple[int, ...]) -> float:
         0.0 when the page has no glyph-shaped marks.
     """
     w, h = stats[1:, 2], stats[1:, 3]
-    glyph = (h >= 8) & (w >= 2) & (w <= 1.5 * h) & (h <= 0.5 * shape[0])
+    # Not a box's wall or a 1 (too thin to say a glyph's height), not a frame
+    # around the whole image; a strip cut tight around its digits is mostly digit.
+    glyph = (h >= 8) & (w >= np.maximum(2, 0.15 * h)) & (w <= 1.5 * h) & (h <= 0.9 * shape[0])
     if not glyph.any():
         return 0.0
     return float(np.percentile(h[glyph], 75))
