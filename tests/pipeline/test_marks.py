@@ -895,3 +895,75 @@ def test_a_mark_left_between_words_of_a_row_is_a_letter() -> None:
     boxes[4, 1] = 200
     below = classify_marks(crops, boxes, groups, _fixed(word + digit + word), confidences=sure)
     assert list(below.kinds) == ["other"] * 4 + ["hand"] + ["other"] * 4
+
+
+def _name_in_its_box(letter_gap: int, letter: tuple[int, int]) -> tuple:
+    """Three capitals of a name (60 tall) read surely, and a letter no field took after them."""
+    crops, boxes = _row(3)
+    w, h = letter
+    end = int(boxes[-1, 0] + boxes[-1, 2])
+    left_out = np.array([(end + letter_gap, 60 - h, w, h)])
+    return crops, boxes, np.zeros(3, int), left_out
+
+
+def test_a_short_field_running_on_into_letters_is_part_of_a_word() -> None:
+    probs = _fixed([[0.95, 0.05, 0, 0]] * 3)
+    sure = np.ones(3)
+    # "Ani|ta": the x-height letters after the capitals, left out as too small for digits.
+    crops, boxes, groups, left_out = _name_in_its_box(8, (40, 36))
+    word = classify_marks(crops, boxes, groups, probs, confidences=sure, left_out=left_out)
+    assert list(word.kinds) == ["other"] * 3
+    # The stem of an "i", narrow but letter-tall, as well.
+    crops, boxes, groups, left_out = _name_in_its_box(8, (8, 36))
+    stem = classify_marks(crops, boxes, groups, probs, confidences=sure, left_out=left_out)
+    assert list(stem.kinds) == ["other"] * 3
+    # A hyphen or a comma after a number is no letter: the digits stay.
+    for mark in ((30, 8), (8, 18)):
+        crops, boxes, groups, left_out = _name_in_its_box(8, mark)
+        kept = classify_marks(crops, boxes, groups, probs, confidences=sure, left_out=left_out)
+        assert list(kept.kinds) == ["hand"] * 3
+    # A word a space away (a height) is a word of its own, not the number's run-on.
+    crops, boxes, groups, left_out = _name_in_its_box(60, (40, 36))
+    spaced = classify_marks(crops, boxes, groups, probs, confidences=sure, left_out=left_out)
+    assert list(spaced.kinds) == ["hand"] * 3
+    # Letters above or below the field's band are another line.
+    crops, boxes, groups, left_out = _name_in_its_box(8, (40, 36))
+    left_out[:, 1] += 120
+    below = classify_marks(crops, boxes, groups, probs, confidences=sure, left_out=left_out)
+    assert list(below.kinds) == ["hand"] * 3
+    # Letters before a number are its label or currency sign ("Rs500"): the digits stay.
+    crops, boxes, groups, left_out = _name_in_its_box(8, (40, 36))
+    left_out[:, 0] = boxes[0, 0] - 8 - 40
+    label = classify_marks(crops, boxes, groups, probs, confidences=sure, left_out=left_out)
+    assert list(label.kinds) == ["hand"] * 3
+    # Without knowing what was left out, nothing changes.
+    crops, boxes, groups, _ = _name_in_its_box(8, (40, 36))
+    blind = classify_marks(crops, boxes, groups, probs, confidences=sure)
+    assert list(blind.kinds) == ["hand"] * 3
+
+
+def test_a_date_read_with_both_slashes_as_ones_gets_its_slashes_back() -> None:
+    # 0 2 / 1 2 / 2 0 1 9, both slashes read as ones: ten digits "0211212019".
+    glyph = render_glyph("8", _sans(), 60)
+    slash = _stroke(25, 60)
+    crops = [glyph, glyph, slash, glyph, glyph, slash] + [glyph] * 4
+    boxes = np.array([(45 * i, 0, c.shape[1], c.shape[0]) for i, c in enumerate(crops)])
+    fixed = _fixed([[0.9, 0.1, 0, 0]] * 10, separator="sep:/")
+    groups = np.zeros(10, int)
+
+    def read(text: str) -> np.ndarray:
+        return classify_marks(crops, boxes, groups, fixed, digits=np.array(list(text))).kinds
+
+    date = read("0211212019")
+    assert list(date) == ["hand"] * 2 + ["separator"] + ["hand"] * 2 + ["separator"] + ["hand"] * 4
+    # Month first (12/31/2019): a date too.
+    assert list(read("1213112019")).count("separator") == 2
+    # A phone number with ones in those places, but no day and month around them.
+    assert list(read("9811212019")) == ["hand"] * 10
+    assert list(read("4213312019")) == ["hand"] * 10
+    # A four-digit year must be one: 3019 is not.
+    assert list(read("0211213019")) == ["hand"] * 10
+    # Ones elsewhere, or no digits from the recognizer: nothing changes.
+    assert list(read("0232012019")) == ["hand"] * 10
+    plain = classify_marks(crops, boxes, groups, fixed)
+    assert list(plain.kinds) == ["hand"] * 10

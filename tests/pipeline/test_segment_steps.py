@@ -12,6 +12,7 @@ from digitd.pipeline.seg.group import find_marks, group_fields, join_fragments
 from digitd.pipeline.seg.lines import remove_form_lines
 from digitd.pipeline.seg.scale import estimate_scale, measure_stroke_width
 from digitd.pipeline.seg.split import find_cuts, split_touching
+from digitd.pipeline.segment import SegmentationParams, segment_page
 
 PPM = 300 / 25.4  # pixels per mm at 300 dpi
 
@@ -325,3 +326,26 @@ def test_a_dark_margin_around_a_strip_does_not_hide_its_digits() -> None:
         clutter=marks.clutter,
     )  # fmt: skip
     assert [len(f) for f in fields] == [6]
+
+
+def test_the_page_carries_the_writing_no_field_took() -> None:
+    page = _blank(400, 1400)
+    for k in range(4):
+        (_zero if k % 2 else _one)(page, 100 + 60 * k, 100)
+    # A joined-up word: one stroke digit-tall and three of its heights long.
+    xs = np.arange(700, 830)
+    word = np.stack([xs, 150 + 20 * np.sin(xs / 9.0)], axis=1).astype(np.int32)
+    cv2.polylines(page, [word], False, 0, 5, cv2.LINE_AA)
+    xs = np.arange(700, 1300)
+    curve = np.stack([xs, 300 + 40 * np.sin(xs / 25.0)], axis=1).astype(np.int32)
+    cv2.polylines(page, [curve], False, 0, 5, cv2.LINE_AA)  # a signature, too long for a digit
+    segmented = segment_page(page, dpi=300, params=SegmentationParams())
+    assert [len(f.digits) for f in segmented.fields] == [4]
+    left = segmented.left_out
+    assert left.dtype == np.int64 and left.shape[1] == 4
+    x0, y0 = left[:, 0], left[:, 1]
+    x1, y1 = x0 + left[:, 2], y0 + left[:, 3]
+    # The word and the signature, and nothing of the digits.
+    assert ((x0 >= 690) & (x1 <= 840) & (y1 <= 200)).any()
+    assert ((x0 <= 710) & (x1 >= 1290) & (y0 >= 240)).any()
+    assert (x0 >= 650).all()

@@ -33,10 +33,13 @@ line whose marks stand at the heights of letters (x-height, ascenders,
 descenders) in doubt, a field of a few pieces far taller than the page's
 digits is a signature, a field of one or two marks inside or between the
 words of a row (or after them, in doubt) is a letter left over from the
-row, a lone stroke right
+row, a short field that runs on into letters segmentation left out (the
+capitals of a name whose x-height letters were too small for digits) is
+a word, a lone stroke right
 before a group's closing hyphen is the slash of "/-", and a lone stroke
 splitting a date's day from its month, opposite a recognised slash, is the
-other slash; other lone strokes taken for slashes where no date or amount
+other slash, as are two ones that cut a field into a valid day, month and
+year; other lone strokes taken for slashes where no date or amount
 end has one are ones.
 """
 
@@ -230,6 +233,20 @@ class MarkParams:
     row_reach : float
         Largest gap, in the word's typical mark heights, between the piece
         and a word of its row.
+    run_on_marks : int
+        A field of at most this many marks, without separators, that runs
+        on into letters no field took (``left_out`` writing) is the start of
+        a word: ...
+    run_on_gap : float
+        ... the letter follows the field's last mark by at most
+        this many of the field's typical mark heights (the room between the
+        letters of one word, less than the space between a number and a
+        word) ...
+    run_on_height : float
+        ... on the field's band, at least this many of its heights tall
+        (an x-height letter; not a comma, a dot or a hyphen) ...
+    run_on_size : float
+        ... and this tall or this wide (a letter, not a speck).
     """
 
     print_threshold: float = 0.5
@@ -257,6 +274,10 @@ class MarkParams:
     row_piece_marks: int = 2
     row_word_marks: int = 3
     row_reach: float = 10.0
+    run_on_marks: int = 4
+    run_on_gap: float = 0.4
+    run_on_height: float = 0.45
+    run_on_size: float = 0.55
 
 
 @dataclass(frozen=True, slots=True)
@@ -1052,6 +1073,54 @@ def _drop_word_row_pieces(
             kinds[idx] = "other"
 
 
+def _drop_run_on_words(
+    kinds: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    left_out: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop short fields that run on into letters: the capitals of a word.
+
+    A name written in a box of its own ("Anita Desai", "Ninety") has no
+    other words on its row; segmentation keeps its capital and tall letters
+    as digit candidates and leaves the x-height letters after them out (too
+    small for digits, or dropped as a word). Those letters then follow the
+    field's last mark closer than the space that parts a number from a
+    word. What follows a number is its separators (a comma, a point, a
+    hyphen: too small to be letters), a word a space away ("only"), or
+    nothing. Only what follows counts: before a number stand its currency
+    sign and labels ("Rs", "No."), as close as letters. Sizes and gaps are
+    in the field's own mark height, so the rule holds at any scale. A field
+    with a separator (an amount's "/-", a date's slashes) is left alone.
+    Updates ``kinds`` in place.
+    """
+    ink = np.asarray(left_out, np.float64).reshape(-1, 4)
+    if not len(ink):
+        return
+    ix0, iy0, iw, ih = ink.T
+    iy1 = iy0 + ih
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        if (
+            (kinds[idx] == "separator").any()
+            or len(idx) > params.run_on_marks
+            or not (kinds[idx] == "hand").any()
+        ):
+            continue
+        end = float((boxes[idx, 0] + boxes[idx, 2]).max())
+        y0 = float(boxes[idx, 1].min())
+        y1 = float((boxes[idx, 1] + boxes[idx, 3]).max())
+        height = float(np.median(boxes[idx, 3]))
+        band = np.minimum(iy1, y1) - np.maximum(iy0, y0) >= 0.5 * ih
+        letter = (ih >= params.run_on_height * height) & (
+            np.maximum(iw, ih) >= params.run_on_size * height
+        )
+        after = (ix0 >= end) & (ix0 - end <= params.run_on_gap * height)
+        if (band & letter & after).any():
+            kinds[idx] = "other"
+
+
 def _keep_sure_fields(
     kinds: np.ndarray,
     own: np.ndarray,
@@ -1212,6 +1281,52 @@ def _slashes_out_of_place(
                 break
 
 
+def _is_day_and_month(a: int, b: int) -> bool:
+    """Whether two numbers are a day and a month, in either order."""
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+
+
+def _slashes_of_a_date(
+    kinds: np.ndarray,
+    labels: np.ndarray,
+    features: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    digits: np.ndarray,
+) -> None:
+    """Read two lone strokes that cut a field into a date's day, month and year as slashes.
+
+    ``DD/MM/YYYY`` with both slashes taken for ones reads as ten digits with
+    a one third and sixth. A field of handwritten digits whose marks there
+    are read as ones (one of them at least a lone stroke; a slash written
+    with a hook is not), and whose other digits then make a day
+    and a month (in either order) and a year (two digits, or four of 19xx
+    or 20xx; three when one of them was lost) is a date: a number of eight
+    to ten digits has its ones in just those places, and a valid day and
+    month around them, seldom. Updates ``kinds`` and ``labels`` in place.
+    """
+    stroke = _is_lone_stroke(features)
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        if not 8 <= len(idx) <= 10 or (kinds[idx] != "hand").any():
+            continue
+        idx = idx[np.argsort(boxes[idx, 0] + boxes[idx, 2] / 2.0, kind="stable")]
+        read = [str(d) for d in digits[idx]]
+        cuts = (idx[2], idx[5])
+        if not all(str(digits[k]) == "1" for k in cuts) or not any(stroke[k] for k in cuts):
+            continue
+        if not all(c.isdigit() for c in read):
+            continue
+        year = "".join(read[6:])
+        if not _is_day_and_month(int("".join(read[:2])), int("".join(read[3:5]))) or (
+            len(year) == 4 and year[:2] not in ("19", "20")
+        ):
+            continue
+        for k in cuts:
+            kinds[k] = "separator"
+            labels[k] = "sep:/"
+
+
 def classify_marks(
     crops: Sequence[np.ndarray],
     boxes: np.ndarray,
@@ -1220,6 +1335,8 @@ def classify_marks(
     *,
     rejected: np.ndarray | None = None,
     confidences: np.ndarray | None = None,
+    left_out: np.ndarray | None = None,
+    digits: np.ndarray | None = None,
     params: MarkParams | None = None,
 ) -> Marks:
     """Sort marks into handwritten digits, printed digits, separators and others.
@@ -1243,6 +1360,13 @@ def classify_marks(
         digits, and high confidence in every mark of a long field keeps it
         (``MarkParams.sure_marks``). Taken as 1 when not given, without
         keeping any field on it.
+    left_out : (K, 4) int ndarray, optional
+        ``(x, y, w, h)`` of the page's writing that no field took
+        (``SegmentedPage.left_out``): letters a short field runs on into
+        make it part of a word (``MarkParams.run_on_marks``).
+    digits : (N,) <U1 ndarray, optional
+        The recognizer's digit for each mark; a field it reads as a date
+        with both slashes taken for ones gets its slashes back.
     params : MarkParams, optional
         Line-level tuning; defaults to ``MarkParams()``.
 
@@ -1335,8 +1459,13 @@ def classify_marks(
         _drop_letter_lines(kinds, confidences, unread, boxes, groups, context, params)
         _drop_large_pieces(kinds, confidences, unread, boxes, groups, params)
     _drop_word_row_pieces(kinds, confidences, unread, boxes, groups, params)
+    _drop_run_on_words(
+        kinds, boxes, groups, np.zeros((0, 4)) if left_out is None else left_out, params
+    )
     # Only in the fields left: a word's strokes are no ones.
     _slashes_out_of_place(kinds, labels, features, boxes, groups, p["separator"], unread)
+    if digits is not None:
+        _slashes_of_a_date(kinds, labels, features, boxes, groups, np.asarray(digits).reshape(-1))
 
     own = p["printed"] / np.maximum(p["hand"] + p["printed"], 1e-9)
     digit_like = np.isin(kinds, ("hand", "printed"))

@@ -162,6 +162,8 @@ def keep_handwriting(
         classifier,
         rejected=predictions.rejected,
         confidences=predictions.confidences,
+        left_out=segmented.left_out,
+        digits=predictions.labels,
         params=MarkParams(
             print_threshold=params.print_threshold, max_other_fraction=params.max_other_fraction
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -132,8 +132,15 @@ class SegmentedPage:
         Angle of the page's text lines, positive when they descend to the right.
     px_per_mm : float
         The scale used: from the dpi, or measured from the page.
+    left_out : (K, 4) int64 ndarray
+        x, y, w, h (original page pixels) of the writing no field took:
+        marks grouping left out (words, letters, signature pieces, stray
+        strokes) and writing dropped as too long or too big for a digit. Small
+        print and box walls are not in it. Evidence for judging a field by the
+        ink around it: a field that runs on into letters is part of a word.
     """
 
     fields: tuple[Field, ...]
     skew_degrees: float
     px_per_mm: float = 300.0 / 25.4
+    left_out: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64))
