@@ -103,3 +103,38 @@ def test_projection_energy_is_the_sum_of_squared_row_counts() -> None:
         rows = np.rint(ys - xs * slope + offset).astype(np.int64)
         _, counts = np.unique(rows, return_counts=True)
         assert got == float((counts.astype(np.int64) ** 2).sum()), angle
+
+
+def _print_and_rising_writing(rise_degrees: float) -> np.ndarray:
+    """A straight page without rules: a level row of small print, two rows of writing rising."""
+    page = np.zeros((1000, 1400), np.uint8)
+    for i in range(30):
+        x = 80 + i * 22
+        cv2.rectangle(page, (x, 300), (x + 12, 318), 1, 2)
+    for row_y, x0, degrees in ((600, 300, rise_degrees), (800, 200, 0.7 * rise_degrees)):
+        for k in range(12):
+            x = x0 + k * 70
+            y = round(row_y - (x - x0) * np.tan(np.deg2rad(degrees)))
+            cv2.ellipse(page, (x, y), (22, 30), 0, 0, 360, 1, 5)
+    return page
+
+
+@pytest.mark.parametrize("rise", [3.5, 4.5])
+def test_writing_rising_on_a_straight_page_turns_it_at_most_two_degrees(rise: float) -> None:
+    # The sharpest angle follows the writing (3 degrees and more), but it beats
+    # level by little: nothing printed or ruled turned with it.
+    page = _print_and_rising_writing(rise)
+    slopes = np.arange(-5.0, 5.01, 0.1)
+    ys, xs = (v.astype(np.float64) for v in np.nonzero(page))
+    energy = _projection_energy(ys, xs - xs.mean(), slopes)
+    assert abs(slopes[int(np.argmax(energy))]) > 2.5
+    assert estimate_skew(page, px_per_mm=PPM) == pytest.approx(-2.0, abs=0.05)
+
+
+def test_rules_turned_further_than_two_degrees_are_followed_beside_rising_writing() -> None:
+    # The scanner turned the whole sheet: rules, print and writing together.
+    page = _print_and_rising_writing(4.5)
+    for y in (200, 450, 900):
+        page[y : y + 3, 60:1340] = 1
+    scan = _tilt(page, 3.0)
+    assert estimate_skew(scan, px_per_mm=PPM) == pytest.approx(3.0, abs=0.15)
