@@ -317,17 +317,7 @@ def test_touching_pairs_beside_a_narrow_pair_count_as_digits_of_its_field() -> N
     ]
     for masks, expected in cases:
         score, _ = _field_reader({_ink_width(zero): 0.99})
-        n = len(masks)
-        pieces = split_marks(
-            masks,
-            digit_heights=[HEIGHT] * n,
-            digit_widths=[WIDTH] * n,
-            split_ratio=1.4,
-            overlap_ratio=1.1,
-            fields=[0] * n,
-            score_crops=score,
-        )
-        assert [len(p) for p in pieces] == expected
+        assert [len(p) for p in _split_field(masks, score)] == expected
 
 
 def test_a_wide_pair_is_cut_whatever_its_field() -> None:
@@ -500,12 +490,10 @@ def _page_reader(pair: tuple[float, float], piece: tuple[float, float], pair_px:
     return score
 
 
-def _among_zeros(mask: np.ndarray, score: object, n_zeros: int = 4) -> int:
-    """Pieces of ``mask`` among ``n_zeros`` wide 0s of its field (every mark a probe)."""
-    zero = _neighbour(60)
-    masks = [*([zero] * n_zeros), mask]
+def _split_field(masks: list[np.ndarray], score: object) -> list:
+    """``split_marks`` of one field of ``masks``, every mark of the test's digit size."""
     n = len(masks)
-    pieces = split_marks(
+    return split_marks(
         masks,
         digit_heights=[HEIGHT] * n,
         digit_widths=[WIDTH] * n,
@@ -514,7 +502,11 @@ def _among_zeros(mask: np.ndarray, score: object, n_zeros: int = 4) -> int:
         fields=[0] * n,
         score_crops=score,  # type: ignore[arg-type]
     )
-    return len(pieces[-1])
+
+
+def _among_zeros(mask: np.ndarray, score: object, n_zeros: int = 4) -> int:
+    """Pieces of ``mask`` among ``n_zeros`` wide 0s of its field (every mark a probe)."""
+    return len(_split_field([*([_neighbour(60)] * n_zeros), mask], score)[-1])
 
 
 def test_a_narrow_pair_read_surely_is_cut_when_far_out_for_the_page() -> None:
