@@ -9,7 +9,9 @@ import pytest
 from digitd.pipeline.seg.deskew import (
     _projection_energy,
     estimate_skew,
+    identity_rotation,
     map_box_back,
+    map_boxes_back,
     rotate_ink,
 )
 
@@ -138,3 +140,19 @@ def test_rules_turned_further_than_two_degrees_are_followed_beside_rising_writin
         page[y : y + 3, 60:1340] = 1
     scan = _tilt(page, 3.0)
     assert estimate_skew(scan, px_per_mm=PPM) == pytest.approx(3.0, abs=0.15)
+
+
+@pytest.mark.parametrize("degrees", [0.0, 2.5])
+def test_many_boxes_map_back_as_each_one_does(degrees: float) -> None:
+    ink = np.zeros((400, 600), np.uint8)
+    _, rotation = rotate_ink(ink, degrees) if degrees else (ink, identity_rotation())
+    rng = np.random.default_rng(3)
+    boxes = np.column_stack(
+        [rng.integers(-20, 560, 50), rng.integers(-20, 360, 50), rng.integers(1, 80, (50, 2))]
+    )
+    many = map_boxes_back(boxes, rotation, scale=0.6, shape=(700, 1000))
+    one = [
+        map_box_back(tuple(int(v) for v in b), rotation, scale=0.6, shape=(700, 1000))
+        for b in boxes
+    ]
+    assert many.tolist() == [list(b) for b in one]

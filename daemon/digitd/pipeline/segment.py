@@ -32,6 +32,7 @@ from digitd.pipeline.seg.deskew import (
     estimate_skew,
     identity_rotation,
     map_box_back,
+    map_boxes_back,
     rotate_ink,
 )
 from digitd.pipeline.seg.group import (
@@ -238,28 +239,6 @@ def _union(boxes: np.ndarray) -> Box:
     return (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
 
 
-def _boxes_back(
-    boxes: np.ndarray, rotation: Rotation, *, scale: float, shape: tuple[int, int]
-) -> np.ndarray:
-    """``map_box_back`` of many (K, 4) boxes at once, as a (K, 4) int64 ndarray."""
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    x, y, w, h = boxes.T
-    xs = np.stack([x, x + w, x, x + w], axis=1)
-    ys = np.stack([y, y, y + h, y + h], axis=1)
-    if not rotation.identity:
-        inv = rotation.inverse
-        xs, ys = (
-            inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2],
-            inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2],
-        )
-    x0 = np.floor(np.maximum(0.0, xs.min(axis=1) / scale))
-    y0 = np.floor(np.maximum(0.0, ys.min(axis=1) / scale))
-    x1 = np.ceil(np.minimum(float(shape[1]), xs.max(axis=1) / scale))
-    y1 = np.ceil(np.minimum(float(shape[0]), ys.max(axis=1) / scale))
-    out = np.stack([x0, y0, np.maximum(1.0, x1 - x0), np.maximum(1.0, y1 - y0)], axis=1)
-    return out.astype(np.int64).reshape(-1, 4)
-
-
 def _left_out(marks: Marks, named: list[tuple[str, list[int]]], walls: np.ndarray) -> np.ndarray:
     """(K, 4) work-image boxes of the writing no field took (see ``SegmentedPage.left_out``)."""
     out = ~walls & ~marks.is_print_row()
@@ -393,7 +372,7 @@ def segment_page(
             continue
         box = _union(np.array([d.box for d in digits]))
         fields.append(Field(name=name, box=box, digits=digits))
-    left_out = _boxes_back(_left_out(marks, named, walls), rotation, scale=scale, shape=shape)
+    left_out = map_boxes_back(_left_out(marks, named, walls), rotation, scale=scale, shape=shape)
     return SegmentedPage(
         fields=tuple(fields), skew_degrees=float(skew), px_per_mm=page_ppm, left_out=left_out
     )

@@ -10,7 +10,7 @@ import numpy as np
 
 from digitd.results import Box
 
-__all__ = ["Rotation", "estimate_skew", "map_box_back", "rotate_ink"]
+__all__ = ["Rotation", "estimate_skew", "map_box_back", "map_boxes_back", "rotate_ink"]
 
 _MAX_POINTS = 25_000
 # Rules and rows of print turned with the paper make the sharpest angle's
@@ -194,3 +194,41 @@ def map_box_back(box: Box, rotation: Rotation, *, scale: float, shape: tuple[int
     x1 = int(np.ceil(min(float(shape[1]), mapped[:, 0].max())))
     y1 = int(np.ceil(min(float(shape[0]), mapped[:, 1].max())))
     return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
+def map_boxes_back(
+    boxes: np.ndarray, rotation: Rotation, *, scale: float, shape: tuple[int, int]
+) -> np.ndarray:
+    """``map_box_back`` of many boxes at once.
+
+    Parameters
+    ----------
+    boxes : (K, 4) int or float ndarray
+        x, y, w, h in the deskewed work image.
+    rotation : Rotation
+    scale : float
+        Work-image pixels per original pixel.
+    shape : (H, W) tuple of int
+        Size of the original page; the boxes are clipped to it.
+
+    Returns
+    -------
+    (K, 4) int64 ndarray
+        x, y, w, h in the original page.
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    x, y, w, h = boxes.T
+    xs = np.stack([x, x + w, x, x + w], axis=1)
+    ys = np.stack([y, y, y + h, y + h], axis=1)
+    if not rotation.identity:
+        inv = rotation.inverse
+        xs, ys = (
+            inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2],
+            inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2],
+        )
+    x0 = np.floor(np.maximum(0.0, xs.min(axis=1) / scale))
+    y0 = np.floor(np.maximum(0.0, ys.min(axis=1) / scale))
+    x1 = np.ceil(np.minimum(float(shape[1]), xs.max(axis=1) / scale))
+    y1 = np.ceil(np.minimum(float(shape[0]), ys.max(axis=1) / scale))
+    out = np.stack([x0, y0, np.maximum(1.0, x1 - x0), np.maximum(1.0, y1 - y0)], axis=1)
+    return out.astype(np.int64).reshape(-1, 4)
