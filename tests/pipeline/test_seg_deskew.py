@@ -156,3 +156,10 @@ def test_many_boxes_map_back_as_each_one_does(degrees: float) -> None:
         for b in boxes
     ]
     assert many.tolist() == [list(b) for b in one]
+    # Each box is the bounds of its four corners turned back, clipped to the page.
+    for (x, y, w, h), got in zip(boxes, many, strict=True):
+        corners = np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64)
+        back = cv2.transform(corners[None], rotation.inverse)[0] / 0.6
+        x0, y0 = np.floor(np.maximum(0.0, back.min(axis=0)))
+        x1, y1 = np.ceil(np.minimum([1000.0, 700.0], back.max(axis=0)))
+        assert got.tolist() == [x0, y0, max(1.0, x1 - x0), max(1.0, y1 - y0)]

@@ -31,7 +31,6 @@ from digitd.pipeline.seg.deskew import (
     Rotation,
     estimate_skew,
     identity_rotation,
-    map_box_back,
     map_boxes_back,
     rotate_ink,
 )
@@ -207,16 +206,18 @@ def _digit_crops(
         max_gap=max_gap,
         score_crops=score_crops,
     )
-    return [
-        tuple(
-            DigitCrop(
-                box=map_box_back(p.box, rotation, scale=scale, shape=shape),
-                image=np.where(p.mask > 0, 0, 255).astype(np.uint8),
-            )
-            for p in pieces
+    flat_pieces = [p for pieces in merged for p in pieces]
+    boxes = map_boxes_back(
+        np.array([p.box for p in flat_pieces]), rotation, scale=scale, shape=shape
+    )
+    crops = iter(
+        DigitCrop(
+            box=(int(x), int(y), int(w), int(h)),
+            image=np.where(p.mask > 0, 0, 255).astype(np.uint8),
         )
-        for pieces in merged
-    ]
+        for p, (x, y, w, h) in zip(flat_pieces, boxes, strict=True)
+    )
+    return [tuple(next(crops) for _ in pieces) for pieces in merged]
 
 
 def _marks_of(clean: np.ndarray, *, px_per_mm: float, params: SegmentationParams) -> Marks:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2
@@ -179,27 +178,14 @@ def map_box_back(box: Box, rotation: Rotation, *, scale: float, shape: tuple[int
     -------
     box : (x, y, w, h) tuple of int
     """
-    x, y, w, h = box
-    if rotation.identity:
-        # The same numbers as the general case (the identity map is exact), without arrays.
-        x0 = math.floor(max(0.0, x / scale))
-        y0 = math.floor(max(0.0, y / scale))
-        x1 = math.ceil(min(float(shape[1]), (x + w) / scale))
-        y1 = math.ceil(min(float(shape[0]), (y + h) / scale))
-        return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
-    corners = np.array([[x, y, 1.0], [x + w, y, 1.0], [x, y + h, 1.0], [x + w, y + h, 1.0]])
-    mapped = corners @ rotation.inverse.T / scale
-    x0 = int(np.floor(max(0.0, mapped[:, 0].min())))
-    y0 = int(np.floor(max(0.0, mapped[:, 1].min())))
-    x1 = int(np.ceil(min(float(shape[1]), mapped[:, 0].max())))
-    y1 = int(np.ceil(min(float(shape[0]), mapped[:, 1].max())))
-    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+    x0, y0, w, h = map_boxes_back(np.asarray([box]), rotation, scale=scale, shape=shape)[0]
+    return (int(x0), int(y0), int(w), int(h))
 
 
 def map_boxes_back(
     boxes: np.ndarray, rotation: Rotation, *, scale: float, shape: tuple[int, int]
 ) -> np.ndarray:
-    """``map_box_back`` of many boxes at once.
+    """Bounding boxes in the original page of boxes in the deskewed work image.
 
     Parameters
     ----------
