@@ -1313,7 +1313,7 @@ def _slashes_of_a_date(
         idx = idx[np.argsort(boxes[idx, 0] + boxes[idx, 2] / 2.0, kind="stable")]
         read = [str(d) for d in digits[idx]]
         cuts = (idx[2], idx[5])
-        if not all(str(digits[k]) == "1" for k in cuts) or not any(stroke[k] for k in cuts):
+        if read[2] != "1" or read[5] != "1" or not stroke[list(cuts)].any():
             continue
         if not all(c.isdigit() for c in read):
             continue
