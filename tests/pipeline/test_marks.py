@@ -758,14 +758,31 @@ def test_a_field_the_recognizer_reads_but_doubts_is_a_word() -> None:
     one = np.array([1.0, 0.99, 0.3, 0.97, 1.0, 0.95])
     digits = classify_marks(crops, boxes, field, _fixed(probs), confidences=one)
     assert list(digits.kinds) == ["hand"] * 6
-    # Marks the recognizer rejected are the line rules' to judge, not counted
-    # as doubt: the accepted ones here are read surely.
+    # Two marks the recognizer rejected are no word: the accepted ones here
+    # are read surely.
     rejected = np.array([True, True, False, False, False, False])
     sure = np.array([0.1, 0.2, 1.0, 1.0, 0.98, 0.99])
     kept = classify_marks(crops, boxes, field, _fixed(probs), confidences=sure, rejected=rejected)
     assert list(kept.kinds) == ["other", "other"] + ["hand"] * 4
     # Without the recognizer's word nothing is dropped on it.
     assert list(classify_marks(crops, boxes, field, _fixed(probs)).kinds) == ["hand"] * 6
+
+
+def test_a_field_of_marks_half_rejected_or_doubted_is_a_word() -> None:
+    # "ARJUN RAO" in capitals: the recognizer rejects three letters and
+    # doubts two; the four it reads surely do not make it a number.
+    crops, boxes = _row(9)
+    probs = [[0.95, 0.05, 0, 0]] * 9
+    field = np.zeros(9, int)
+    rejected = np.array([True, False, False, True, False, True, False, False, False])
+    conf = np.array([0.02, 0.84, 1.0, 0.2, 0.46, 0.1, 0.72, 1.0, 1.0])
+    word = classify_marks(crops, boxes, field, _fixed(probs), confidences=conf, rejected=rejected)
+    assert list(word.kinds) == ["other"] * 9
+    # A number with two damaged digits rejected and one doubted: under half.
+    rejected = np.array([True, False, False, True, False, False, False, False, False])
+    conf = np.array([0.02, 0.95, 1.0, 0.2, 0.7, 0.99, 0.97, 1.0, 1.0])
+    number = classify_marks(crops, boxes, field, _fixed(probs), confidences=conf, rejected=rejected)
+    assert list(number.kinds) == ["other", "hand", "hand", "other"] + ["hand"] * 5
 
 
 def _page_with_signature(
@@ -791,6 +808,10 @@ def test_a_few_pieces_far_taller_than_the_page_digits_are_a_signature() -> None:
     crops, boxes, groups, conf = _page_with_signature(130, 60, 0.85)
     doubted = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf)
     assert list(doubted.kinds) == ["hand"] * 8 + ["other"] * 2
+    # A piece three times the page's digits is a signature, however surely read.
+    crops, boxes, groups, conf = _page_with_signature(180, 60, 1.0)
+    huge = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf)
+    assert list(huge.kinds) == ["hand"] * 8 + ["other"] * 2
     # A large amount of two digits read surely stays digits ...
     crops, boxes, groups, conf = _page_with_signature(130, 60, 1.0)
     large = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf)
@@ -895,6 +916,40 @@ def test_a_mark_left_between_words_of_a_row_is_a_letter() -> None:
     boxes[4, 1] = 200
     below = classify_marks(crops, boxes, groups, _fixed(word + digit + word), confidences=sure)
     assert list(below.kinds) == ["other"] * 4 + ["hand"] + ["other"] * 4
+
+
+def test_a_longer_field_on_a_row_of_words_with_doubted_marks_is_words() -> None:
+    # "ESTABLI|SH JUSTICE": eight marks read as digits, two of them in doubt
+    # and one rejected, 200 pixels before a word dropped as one.
+    crops, field = _row(8)
+    word = field[:4].copy()
+    word[:, 0] += 560
+    boxes = np.concatenate([field, word])
+    groups = np.array([0] * 8 + [1] * 4)
+    probs = [[0.95, 0.05, 0, 0]] * 8 + [[0.0, 0.0, 0.0, 1.0]] * 4
+    crops = [crops[0]] * 12
+    rejected = np.array([True] + [False] * 11)
+    conf = np.array([0.1, 1.0, 0.36, 1.0, 0.99, 0.38, 1.0, 0.97] + [1.0] * 4)
+    kinds = ["other"] + ["hand"] * 7
+    words = classify_marks(crops, boxes, groups, _fixed(probs), confidences=conf, rejected=rejected)
+    assert list(words.kinds) == ["other"] * 12
+    # Read surely but for one mark: a number beside the words, kept.
+    sure = conf.copy()
+    sure[2] = 0.95
+    number = classify_marks(
+        crops, boxes, groups, _fixed(probs), confidences=sure, rejected=rejected
+    )
+    assert list(number.kinds) == kinds + ["other"] * 4
+    # With no word on its row, three doubted marks of eight do not drop it.
+    alone = classify_marks(
+        crops[:8],
+        boxes[:8],
+        groups[:8],
+        _fixed(probs[:8]),
+        confidences=conf[:8],
+        rejected=rejected[:8],
+    )
+    assert list(alone.kinds) == kinds
 
 
 def _name_in_its_box(letter_gap: int, letter: tuple[int, int]) -> tuple:

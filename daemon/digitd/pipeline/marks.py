@@ -188,6 +188,13 @@ class MarkParams:
         digits, but seldom surely.
     doubted_marks : int
         Smallest field the recognizer's doubt is judged on.
+    doubted_share : float
+        A field is a word, too, when at least this share of its marks
+        (separators aside), and at least ``doubted_marks`` of them, are
+        rejected by the recognizer or read with less than
+        ``doubted_confidence``: a word of capitals has letters the
+        recognizer rejects and others it doubts, where a number has a
+        damaged digit or two.
     letter_marks : int
         Smallest line (fields continuing each other, see ``line_reach``)
         whose letter heights are judged: ...
@@ -220,6 +227,12 @@ class MarkParams:
         ... with cursive joins that make pieces wider than tall ...
     large_confidence : float
         ... and that the recognizer is not sure of.
+    huge_height : float
+        Such a field whose typical mark is at least this many times the
+        page's digit height is a signature's pieces whatever their shape
+        and reading: a looped piece of a signature can read surely as a
+        digit, but no writer makes one digit of a page three times the
+        size of the others.
     row_piece_marks : int
         A field of at most this many digit-like marks, without separators,
         on the band of a word (a field of at least ``row_word_marks`` marks
@@ -233,6 +246,12 @@ class MarkParams:
     row_reach : float
         Largest gap, in the word's typical mark heights, between the piece
         and a word of its row.
+    row_doubted_share : float
+        A longer field on a word's band within ``row_reach`` is part of
+        the row when at least this share of its marks (and
+        ``doubted_marks``) are rejected or doubted by the recognizer
+        (``doubted_confidence``), unless it has a currency sign, a slash or
+        a closing "/-" (an amount or date beside the words).
     run_on_marks : int
         A field of at most this many marks, without separators, that runs
         on into letters no field took (``left_out`` writing) is the start of
@@ -262,6 +281,7 @@ class MarkParams:
     sure_confidence: float = 0.9
     doubted_confidence: float = 0.8
     doubted_marks: int = 3
+    doubted_share: float = 0.5
     letter_marks: int = 4
     letter_height: float = 0.7
     letter_reach: float = 0.3
@@ -271,9 +291,11 @@ class MarkParams:
     large_marks: int = 3
     large_aspect: float = 1.2
     large_confidence: float = 0.95
+    huge_height: float = 2.5
     row_piece_marks: int = 2
     row_word_marks: int = 3
     row_reach: float = 10.0
+    row_doubted_share: float = 0.34
     run_on_marks: int = 4
     run_on_gap: float = 0.4
     run_on_height: float = 0.45
@@ -892,17 +914,26 @@ def _drop_doubted_fields(
     letters, and most pieces of a handwritten word come out as digits. It
     seldom reads them surely, where it reads a row of digits surely but for
     one or two badly written ones. A field is judged on the marks the
-    recognizer accepted (those it rejected are left to the line rules) that
-    are not separators. Updates ``kinds`` in place.
+    recognizer accepted that are not separators; and, where its reject
+    class knows some letters, on the share of its marks rejected or doubted
+    (``doubted_share``): a word of capitals read mostly surely has letters
+    the recognizer rejects too. Updates ``kinds`` in place.
     """
     limit = params.doubted_confidence
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
-        read = idx[(kinds[idx] != "separator") & ~unread[idx]]
+        marks = idx[kinds[idx] != "separator"]
+        read = marks[~unread[marks]]
         if len(read) < params.doubted_marks or not np.isin(kinds[read], ("hand", "printed")).any():
             continue
         conf = confidences[read]
         if float(conf.mean()) < limit and int((conf < limit).sum()) >= 2:
+            kinds[idx] = "other"
+            continue
+        # A word of capitals: the recognizer rejects some letters outright and
+        # doubts others. A number has at most a damaged digit or two.
+        doubted = int(unread[marks].sum()) + int((conf < limit).sum())
+        if doubted >= params.doubted_marks and doubted >= params.doubted_share * len(marks):
             kinds[idx] = "other"
 
 
@@ -987,7 +1018,8 @@ def _drop_large_pieces(
 
     A signature's pieces are about twice the height of the digits written on
     the same page, joined up into wide strokes, and the recognizer reads
-    them as "66" or "82" without being sure. The page's digit height is the
+    them as "66" or "82" without being sure (or surely, when a piece is far
+    taller still: ``huge_height``). The page's digit height is the
     median height of the handwritten digits read surely (``sure_confidence``)
     in the other fields; a page with fewer than three of them has no scale
     to judge by. Updates ``kinds`` in place.
@@ -1007,7 +1039,8 @@ def _drop_large_pieces(
         if float(np.median(heights[marks])) < params.large_height * scale:
             continue
         doubted = unread[marks] | (confidences[marks] < params.large_confidence)
-        if (aspect[marks] >= params.large_aspect).any() or doubted.any():
+        huge = float(np.median(heights[marks])) >= params.huge_height * scale
+        if huge or (aspect[marks] >= params.large_aspect).any() or doubted.any():
             kinds[idx] = "other"
 
 
@@ -1033,24 +1066,11 @@ def _drop_word_row_pieces(
     Heights and gaps are the page's own, so the rule holds at any scale.
     Updates ``kinds`` in place.
     """
-    ids = np.unique(groups)
-    digit_like = kinds != "separator"
-    words = []
-    for g in ids:
-        idx = np.flatnonzero(groups == g)
-        if len(idx) >= params.row_word_marks and (kinds[idx] == "other").all():
-            words.append(idx)
-    if not words:
+    spans = _word_spans(kinds, boxes, groups, params)
+    if not len(spans):
         return
-    x0, y0 = boxes[:, 0].astype(np.float64), boxes[:, 1].astype(np.float64)
-    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
-    spans = np.array(
-        [
-            (x0[w].min(), x1[w].max(), y0[w].min(), y1[w].max(), np.median(boxes[w, 3]))
-            for w in words
-        ]
-    )
-    for g in ids:
+    digit_like = kinds != "separator"
+    for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
         marks = idx[digit_like[idx]]
         if (
@@ -1059,17 +1079,86 @@ def _drop_word_row_pieces(
             or not np.isin(kinds[marks], ("hand", "printed")).any()
         ):
             continue
-        a0, a1, b0, b1 = x0[idx].min(), x1[idx].max(), y0[idx].min(), y1[idx].max()
-        overlap = np.minimum(b1, spans[:, 3]) - np.maximum(b0, spans[:, 2])
-        band = overlap >= 0.5 * np.minimum(b1 - b0, spans[:, 3] - spans[:, 2])
-        reach = params.row_reach * spans[:, 4]
-        inside = band & (spans[:, 0] < a1) & (spans[:, 1] > a0)
-        left = band & (spans[:, 1] <= a0) & (a0 - spans[:, 1] <= reach)
-        right = band & (spans[:, 0] >= a1) & (spans[:, 0] - a1 <= reach)
+        inside, left, right = _beside_words(boxes[idx], spans, params)
         unsure = (
             bool(unread[marks].any()) or float(confidences[marks].min()) < params.sure_confidence
         )
-        if inside.any() or (left.any() and right.any()) or ((left.any() or right.any()) and unsure):
+        if inside or (left and right) or ((left or right) and unsure):
+            kinds[idx] = "other"
+
+
+def _word_spans(
+    kinds: np.ndarray, boxes: np.ndarray, groups: np.ndarray, params: MarkParams
+) -> np.ndarray:
+    """(W, 5) float64 ``(x0, x1, y0, y1, typical height)`` of the fields dropped whole as words."""
+    x0, y0 = boxes[:, 0].astype(np.float64), boxes[:, 1].astype(np.float64)
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    spans = [
+        (x0[w].min(), x1[w].max(), y0[w].min(), y1[w].max(), np.median(boxes[w, 3]))
+        for g in np.unique(groups)
+        if len(w := np.flatnonzero(groups == g)) >= params.row_word_marks
+        and (kinds[w] == "other").all()
+    ]
+    return np.array(spans, np.float64).reshape(-1, 5)
+
+
+def _beside_words(
+    boxes: np.ndarray, spans: np.ndarray, params: MarkParams
+) -> tuple[bool, bool, bool]:
+    """Whether a field's (n, 4) marks lie inside a word's span, or have words on their band
+    within ``row_reach`` to the left, or to the right."""
+    a0 = float(boxes[:, 0].min())
+    a1 = float((boxes[:, 0] + boxes[:, 2]).max())
+    b0 = float(boxes[:, 1].min())
+    b1 = float((boxes[:, 1] + boxes[:, 3]).max())
+    overlap = np.minimum(b1, spans[:, 3]) - np.maximum(b0, spans[:, 2])
+    band = overlap >= 0.5 * np.minimum(b1 - b0, spans[:, 3] - spans[:, 2])
+    reach = params.row_reach * spans[:, 4]
+    inside = band & (spans[:, 0] < a1) & (spans[:, 1] > a0)
+    left = band & (spans[:, 1] <= a0) & (a0 - spans[:, 1] <= reach)
+    right = band & (spans[:, 0] >= a1) & (spans[:, 0] - a1 <= reach)
+    return bool(inside.any()), bool(left.any()), bool(right.any())
+
+
+def _drop_word_row_fields(
+    kinds: np.ndarray,
+    labels: np.ndarray,
+    confidences: np.ndarray,
+    unread: np.ndarray,
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    params: MarkParams,
+) -> None:
+    """Drop longer fields on a row of words whose marks the recognizer often doubts.
+
+    A line of handwriting ("ESTABLISH JUSTICE INSURE ...") is cut into
+    fields; most are dropped as words, but one whose letters happen to read
+    as digits stays. On the band of a word within ``row_reach``, a field of
+    which at least ``doubted_marks`` marks, and ``row_doubted_share`` of
+    them, are rejected or read with less than ``doubted_confidence`` is
+    part of the row. An amount or date written on a row of words (the
+    amount box after the amount in words) carries a currency sign, a slash
+    or a closing "/-", and stays. Updates ``kinds`` in place.
+    """
+    spans = _word_spans(kinds, boxes, groups, params)
+    if not len(spans):
+        return
+    keeps = {"sep:/", "sep:₹", "sep:$", "sep:€", "sep:£"}
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        marks = idx[kinds[idx] != "separator"]
+        if len(marks) <= params.row_piece_marks or not (kinds[marks] == "hand").any():
+            continue
+        order = idx[np.argsort(boxes[idx, 0], kind="stable")]
+        if any(str(labels[k]) in keeps for k in idx) or str(labels[order[-1]]) == "sep:/-":
+            continue
+        doubted = int(unread[marks].sum()) + int(
+            (confidences[marks][~unread[marks]] < params.doubted_confidence).sum()
+        )
+        if doubted < params.doubted_marks or doubted < params.row_doubted_share * len(marks):
+            continue
+        inside, left, right = _beside_words(boxes[idx], spans, params)
+        if inside or left or right:
             kinds[idx] = "other"
 
 
@@ -1459,6 +1548,8 @@ def classify_marks(
         _drop_letter_lines(kinds, confidences, unread, boxes, groups, context, params)
         _drop_large_pieces(kinds, confidences, unread, boxes, groups, params)
     _drop_word_row_pieces(kinds, confidences, unread, boxes, groups, params)
+    if sure:
+        _drop_word_row_fields(kinds, labels, confidences, unread, boxes, groups, params)
     _drop_run_on_words(
         kinds, boxes, groups, np.zeros((0, 4)) if left_out is None else left_out, params
     )
