@@ -228,11 +228,12 @@ class MarkParams:
     large_confidence : float
         ... and that the recognizer is not sure of.
     huge_height : float
-        Such a field whose typical mark is at least this many times the
-        page's digit height is a signature's pieces whatever their shape
-        and reading: a looped piece of a signature can read surely as a
-        digit, but no writer makes one digit of a page three times the
-        size of the others.
+        Such a field without separators whose typical mark is at least
+        this many times the page's digit height is a signature's pieces
+        whatever their shape and reading: a looped piece of a signature can
+        read surely as a digit, but writers seldom make the digits of one
+        field three times the size of the others (an amount written large
+        beside small date boxes carries its "/-" or currency sign).
     row_piece_marks : int
         A field of at most this many digit-like marks, without separators,
         on the band of a word (a field of at least ``row_word_marks`` marks
@@ -291,7 +292,7 @@ class MarkParams:
     large_marks: int = 3
     large_aspect: float = 1.2
     large_confidence: float = 0.95
-    huge_height: float = 2.5
+    huge_height: float = 3.0
     row_piece_marks: int = 2
     row_word_marks: int = 3
     row_reach: float = 10.0
@@ -1039,7 +1040,9 @@ def _drop_large_pieces(
         if float(np.median(heights[marks])) < params.large_height * scale:
             continue
         doubted = unread[marks] | (confidences[marks] < params.large_confidence)
-        huge = float(np.median(heights[marks])) >= params.huge_height * scale
+        huge = len(marks) == len(idx) and (
+            float(np.median(heights[marks])) >= params.huge_height * scale
+        )
         if huge or (aspect[marks] >= params.large_aspect).any() or doubted.any():
             kinds[idx] = "other"
 
