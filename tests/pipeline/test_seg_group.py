@@ -9,12 +9,14 @@ from digitd.pipeline.seg.binarize import binarize_page
 from digitd.pipeline.seg.group import (
     Marks,
     erase_wall_rows,
+    find_box_cells,
     find_marks,
     find_wall_rows,
     find_wall_stubs,
     group_fields,
     join_fragments,
 )
+from digitd.pipeline.seg.lines import remove_form_lines
 
 PPM = 300 / 25.4  # pixels per mm at 300 dpi
 GROUPING = {"px_per_mm": PPM, "min_height_mm": 3.0, "max_height_mm": 16.0, "field_gap_mm": 8.0}
@@ -380,3 +382,34 @@ def test_walls_hidden_in_the_digits_that_touch_them_count_towards_the_row() -> N
     assert np.allclose(rows[0].centres, 40 + 71 * np.arange(9), atol=2)
     boxes = _find(erase_wall_rows(marks.ink, rows)).boxes
     assert len(boxes) == 8 and np.all(boxes[:, 3] < 70)
+
+
+def test_a_short_digit_standing_in_a_date_box_is_a_digit_and_a_printed_guide_is_not() -> None:
+    # DDMMYYYY in printed boxes 6 mm wide and 6.5 mm tall, and two boxes more,
+    # empty but for their printed "Y" guides (1 mm). The last digit, a slanted
+    # 1, is 2.8 mm tall: under the 3 mm digit limit, but 0.4 of its box.
+    page = _blank(300, 1100)
+    x0, y0, cell, tall = 60, 90, 71, 77
+    for k in range(10):
+        cv2.rectangle(page, (x0 + cell * k, y0), (x0 + cell * (k + 1), y0 + tall), 0, 2)
+    for k in range(7):
+        _zero(page, x0 + cell * k + 18, y0 + 12, h=55)
+    cv2.line(page, (x0 + cell * 7 + 40, y0 + 38), (x0 + cell * 7 + 32, y0 + 66), 0, 4)
+    for k in (7, 8, 9):
+        cv2.putText(page, "Y", (x0 + cell * k + 8, y0 + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 80, 2)
+    ink = binarize_page(page, px_per_mm=PPM)
+    clean, horizontal, vertical = remove_form_lines(
+        ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9
+    )
+    marks = join_fragments(_find(clean), px_per_mm=PPM, min_height_mm=3.0)
+    cells = find_box_cells(
+        horizontal, vertical, [], px_per_mm=PPM, min_height_mm=3.0, max_height_mm=16.0
+    )
+    assert len(cells) == 10
+    assert (np.abs(cells[:, 3] - (tall - 2)) <= 4).all()  # inside the rules
+    one = np.flatnonzero((marks.boxes[:, 3] < 3.0 * PPM) & (marks.boxes[:, 3] >= 25))
+    assert len(one) == 1  # the 1 is short, and no guide is as tall
+    assert [len(r) for r in group_fields(marks.boxes, **GROUPING)] == [7]
+    runs = group_fields(marks.boxes, cells=cells, **GROUPING)
+    assert [len(r) for r in runs] == [8]
+    assert runs[0][-1] == one[0]

@@ -37,6 +37,7 @@ from digitd.pipeline.seg.deskew import (
 from digitd.pipeline.seg.group import (
     Marks,
     erase_wall_rows,
+    find_box_cells,
     find_marks,
     find_wall_rows,
     find_wall_stubs,
@@ -309,7 +310,7 @@ def segment_page(
         ink, rotation = rotate_ink(ink, skew)
     else:
         rotation = identity_rotation()
-    clean, lines, _walls = remove_form_lines(
+    clean, lines, vertical = remove_form_lines(
         ink,
         px_per_mm=ppm,
         min_length_mm=params.line_min_length_mm,
@@ -325,6 +326,8 @@ def segment_page(
         "min_height_mm": params.min_digit_height_mm,
         "max_height_mm": params.max_digit_height_mm,
     }
+    # The cells of box rows: a short digit standing in one is still a digit.
+    cells = find_box_cells(lines, vertical, wall_rows, **grouping)
     # Box walls that line removal left are neither digits nor part of a field.
     walls = find_wall_stubs(marks, lines, px_per_mm=ppm, min_height_mm=params.min_digit_height_mm)
     named: list[tuple[str, list[int]]] = []
@@ -335,6 +338,7 @@ def segment_page(
             field_gap_mm=params.field_gap_mm,
             printed=None if marks.print_row is None else marks.print_row[kept],
             clutter=marks.clutter,
+            cells=cells,
             **grouping,
         )
         named = [(f"line-{i + 1}", [int(kept[j]) for j in run]) for i, run in enumerate(runs)]
@@ -349,6 +353,7 @@ def segment_page(
                 field_gap_mm=1e9,
                 printed=printed,
                 clutter=marks.clutter,
+                cells=cells,
                 **grouping,
             )
             members = [int(inside[i]) for run in runs for i in run]

@@ -7,12 +7,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from digitd.pipeline.seg.components import label_extents, label_points, outline_solidity
+from digitd.pipeline.seg.components import (
+    label_components,
+    label_extents,
+    label_points,
+    outline_solidity,
+)
 
 __all__ = [
     "Marks",
     "WallRow",
     "erase_wall_rows",
+    "find_box_cells",
     "find_marks",
     "find_wall_rows",
     "find_wall_stubs",
@@ -55,6 +61,10 @@ _WALL_MAX_ASPECT = 0.3
 _DISC_SOLIDITY = 0.93
 # Walls of a row of boxes found by their own regularity come at least this many to a row.
 _WALL_ROW = 4
+# A mark under the digit height limit standing in a box cell of a date or comb
+# row is a digit candidate when at least this share of the cell's height (a
+# short 1 in the last box); printed guides (D, M, Y) and specks are smaller.
+_CELL_DIGIT_SHARE = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -700,6 +710,105 @@ def erase_wall_rows(ink: np.ndarray, rows: list[WallRow]) -> np.ndarray:
     return out
 
 
+def find_box_cells(
+    horizontal: np.ndarray,
+    vertical: np.ndarray,
+    rows: list[WallRow],
+    *,
+    px_per_mm: float,
+    min_height_mm: float,
+    max_height_mm: float,
+) -> np.ndarray:
+    """The cells of rows of printed boxes: (K, 4) int64 x, y, w, h inside their walls.
+
+    Two walls that line removal found (``vertical``), each as tall as a
+    digit and no taller than the tallest, with the same top and bottom
+    (within 0.25 mm) and 3 to 12 mm apart with no such wall between them,
+    bound a cell; its top and bottom are the walls' ends less the rules
+    (``horizontal``) there. The walls of ``rows`` (`find_wall_rows`) bound
+    cells from one wall to the next.
+
+    Parameters
+    ----------
+    horizontal, vertical : (H, W) uint8 ndarray
+        Removed pixels of horizontal and vertical lines (`remove_form_lines`).
+    rows : list of WallRow
+    px_per_mm : float
+    min_height_mm, max_height_mm : float
+        Height range of a digit.
+    """
+    cells: list[tuple[int, int, int, int]] = []
+    for row in rows:
+        half = row.width / 2.0
+        for a, b in zip(row.centres[:-1], row.centres[1:], strict=True):
+            x0, x1 = round(a + half) + 1, round(b - half)
+            if x1 > x0:
+                cells.append((x0, row.top, x1 - x0, row.bottom - row.top))
+    _, _, stats = label_components(vertical, areas=False)
+    x, y, w, h = stats[1:, :4].astype(np.float64).T
+    wall = (h >= min_height_mm * px_per_mm) & (h <= max_height_mm * px_per_mm)
+    wall &= w <= _WALL_MAX_ASPECT * h
+    i = np.flatnonzero(wall)
+    if 2 <= len(i) <= _MAX_PAIRWISE:
+        tol = max(2.0, 0.25 * px_per_mm)
+        cx = x[i] + w[i] / 2.0
+        step = cx[None, :] - cx[:, None]
+        pair = (
+            (np.abs(y[i][:, None] - y[i][None, :]) <= tol)
+            & (np.abs((y + h)[i][:, None] - (y + h)[i][None, :]) <= tol)
+            & (step >= 3.0 * px_per_mm)
+            & (step <= 12.0 * px_per_mm)
+        )
+        # The nearest such wall to the right of each.
+        right = np.argmin(np.where(pair, step, np.inf), axis=1)
+        rows_h = horizontal.shape[0]
+        for a in np.flatnonzero(pair.any(axis=1)):
+            b = right[a]
+            la, lb = i[a], i[b]
+            x0, x1 = int(x[la] + w[la]), int(x[lb])
+            if x1 <= x0:
+                continue
+            top, bottom = int(min(y[la], y[lb])), int(max(y[la] + h[la], y[lb] + h[lb]))
+            # The rules run through the cell's middle column: step inside them.
+            column = horizontal[top:bottom, (x0 + x1) // 2]
+            reach = max(1, (bottom - top) // 4)
+            on = np.flatnonzero(column[:reach])
+            inner_top = top + (int(on[-1]) + 1 if len(on) else 0)
+            on = np.flatnonzero(column[-reach:])
+            inner_bottom = bottom - (reach - int(on[0]) if len(on) else 0)
+            inner_bottom = min(inner_bottom, rows_h)
+            if inner_bottom > inner_top:
+                cells.append((x0, inner_top, x1 - x0, inner_bottom - inner_top))
+    return np.array(cells, np.int64).reshape(-1, 4)
+
+
+def _in_cells(boxes: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """(G,) bool: marks standing in a box cell, at least ``_CELL_DIGIT_SHARE`` of its height.
+
+    The mark's centre lies in the cell, and its box within the cell widened by
+    a fifth of its width and heightened by a tenth of its height (a slanted
+    stroke may touch a wall).
+    """
+    if len(cells) == 0 or len(boxes) == 0:
+        return np.zeros(len(boxes), bool)
+    b = boxes.astype(np.float64)[:, None, :]
+    c = cells.astype(np.float64)[None, :, :]
+    cx, cy = b[..., 0] + b[..., 2] / 2.0, b[..., 1] + b[..., 3] / 2.0
+    slack_x, slack_y = 0.2 * c[..., 2], 0.1 * c[..., 3]
+    inside = (
+        (cx >= c[..., 0])
+        & (cx <= c[..., 0] + c[..., 2])
+        & (cy >= c[..., 1])
+        & (cy <= c[..., 1] + c[..., 3])
+        & (b[..., 0] >= c[..., 0] - slack_x)
+        & (b[..., 0] + b[..., 2] <= c[..., 0] + c[..., 2] + slack_x)
+        & (b[..., 1] >= c[..., 1] - slack_y)
+        & (b[..., 1] + b[..., 3] <= c[..., 1] + c[..., 3] + slack_y)
+        & (b[..., 3] >= _CELL_DIGIT_SHARE * c[..., 3])
+    )
+    return inside.any(axis=1)
+
+
 def _merge(marks: Marks, owner: np.ndarray) -> Marks:
     """Marks united by ``owner`` (the mark each one joins, itself if none)."""
     boxes = marks.boxes
@@ -891,6 +1000,7 @@ def group_fields(
     field_gap_mm: float,
     printed: np.ndarray | None = None,
     clutter: np.ndarray | None = None,
+    cells: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Digit candidates into fields in reading order.
 
@@ -916,6 +1026,10 @@ def group_fields(
         Boxes of writing dropped as words or signatures (``Marks.clutter``):
         one or two marks beside such writing, or a run lying mostly inside
         it, are its letters or pieces and are dropped.
+    cells : (C, 4) int64 ndarray or None
+        Box cells of date and comb rows (`find_box_cells`): a mark under the
+        height limit standing in one, at least ``_CELL_DIGIT_SHARE`` of its
+        height, is a digit candidate (a short 1 in the last box of a date).
 
     Returns
     -------
@@ -929,6 +1043,11 @@ def group_fields(
     min_h = min_height_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
     is_digit = (h >= min_h) & (h <= max_h)
+    if cells is not None and len(cells):
+        short = np.flatnonzero(h < min_h)
+        if printed is not None:
+            short = short[~np.asarray(printed, bool)[short]]
+        is_digit[short[_in_cells(boxes[short], cells)]] = True
     # Letter-like small marks: x-height letters are about as wide as tall, not long
     # arcs (a dash), nor thin strokes (a comb-box tick, a comma, the stem of an i).
     w = boxes[:, 2]
