@@ -413,3 +413,23 @@ def test_a_short_digit_standing_in_a_date_box_is_a_digit_and_a_printed_guide_is_
     runs = group_fields(marks.boxes, cells=cells, **GROUPING)
     assert [len(r) for r in runs] == [8]
     assert runs[0][-1] == one[0]
+
+
+def test_a_hair_thin_wall_left_of_a_light_box_is_dropped_and_a_fine_one_is_kept() -> None:
+    # At the working 200 dpi, what binarization keeps of a light box's wall: a
+    # one-pixel column with a pixel of the rule it met on top. A one written
+    # with a fine pen is two pixels wide (0.25 mm).
+    ink = np.zeros((200, 400), np.uint8)
+    ink[60:100, 100] = 1
+    ink[60, 99] = 1
+    ink[60:100, 200:202] = 1
+    marks = find_marks(
+        ink,
+        px_per_mm=200 / 25.4,
+        speck_mm=0.8,
+        min_height_mm=3.0,
+        max_height_mm=16.0,
+        max_aspect=3.5,
+        merge_gap_mm=1.2,
+    )
+    assert marks.boxes[:, 0].tolist() == [200]

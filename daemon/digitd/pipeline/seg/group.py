@@ -175,8 +175,11 @@ def _drop_noise(
     blob = (fill < 0.85) & (aspect > 0.45) & (aspect <= 0.85) & (h >= min_height_mm * px_per_mm)
     big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2) & ~blob
     big |= (w > max_aspect * h) & (h >= min_height_mm * px_per_mm)  # signatures, words
-    # Hair-thin straight slivers are what is left of broken printed lines.
-    sliver = (w <= max(1, round(0.15 * px_per_mm))) & (h > speck)
+    # Hair-thin straight slivers are what is left of broken printed lines: a
+    # column a pixel wide, or one with a pixel or two of the rule it met.
+    hair = max(1, round(0.15 * px_per_mm))
+    thin = (w <= hair) | (area <= 1.2 * hair * h) & (w <= 0.2 * h)
+    sliver = thin & (h > speck)
     drop = np.flatnonzero(tiny | hole | shadow | big | sliver) + 1
     keep = np.ones(n, bool)
     keep[0] = False
