@@ -154,26 +154,22 @@ def _drop_noise(
     fill = area / np.maximum(w * h, 1)
     aspect = w / np.maximum(h, 1)
     tiny = (w < speck) & (h < speck) | (area < 0.15 * speck * speck)
-    # A punch hole is a solid disc 5.5 to 6.5 mm wide (fill about 0.78), and a
-    # logo's disc with a letter cut out is not much less (0.64 and up); a bold
-    # 0 or 9 is a ring whose fill reaches 0.55. A bold 8 fills as much, but its
-    # waist pinches an outline that a disc keeps convex; a small 0 a broad pen
-    # filled in is a disc too, but smaller than a hole.
+    # A punch hole is a solid disc (fill about 0.78), and a logo's disc with a
+    # letter cut out is not much less (0.64 and up); a bold 0 or 9 is a ring
+    # whose fill reaches 0.55. A bold 8 fills as much, but its waist pinches
+    # an outline that a disc keeps convex.
     hole = (
         (fill > 0.6)
-        & (aspect > 0.85)
-        & (aspect < 1.18)
-        & (np.minimum(w, h) > 4.0 * px_per_mm)
+        & (aspect > 0.7)
+        & (aspect < 1.4)
+        & (np.minimum(w, h) > 2.5 * px_per_mm)
         & (np.maximum(w, h) < 12 * px_per_mm)
     )
     disc = np.flatnonzero(hole)
     hole[disc] = outline_solidity(labels, stats, disc + 1) > _DISC_SOLIDITY
     at_edge = _at_edge(stats[1:], ink.shape)
     shadow = at_edge & ((h > 0.6 * max_h) | (w > 0.6 * max_h) | (fill > 0.6))
-    # Solid marks are not writing, but a 0 filled in by a broad pen is an
-    # upright ellipse (fill about 0.78) as tall as a digit.
-    blob = (fill < 0.85) & (aspect > 0.45) & (aspect <= 0.85) & (h >= min_height_mm * px_per_mm)
-    big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2) & ~blob
+    big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2)
     big |= (w > max_aspect * h) & (h >= min_height_mm * px_per_mm)  # signatures, words
     # Hair-thin straight slivers are what is left of broken printed lines: a
     # column a pixel wide, or one with a pixel or two of the rule it met.
