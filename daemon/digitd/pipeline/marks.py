@@ -902,6 +902,12 @@ def _drop_joined_writing(
             kinds[idx] = "other"
 
 
+def _doubted(marks: np.ndarray, confidences: np.ndarray, unread: np.ndarray, limit: float) -> int:
+    """How many of ``marks`` the recognizer rejects or reads with less than ``limit``."""
+    read = marks[~unread[marks]]
+    return int(unread[marks].sum()) + int((confidences[read] < limit).sum())
+
+
 def _drop_doubted_fields(
     kinds: np.ndarray,
     confidences: np.ndarray,
@@ -933,7 +939,7 @@ def _drop_doubted_fields(
             continue
         # A word of capitals: the recognizer rejects some letters outright and
         # doubts others. A number has at most a damaged digit or two.
-        doubted = int(unread[marks].sum()) + int((conf < limit).sum())
+        doubted = _doubted(marks, confidences, unread, limit)
         if doubted >= params.doubted_marks and doubted >= params.doubted_share * len(marks):
             kinds[idx] = "other"
 
@@ -1037,12 +1043,11 @@ def _drop_large_pieces(
         if reference.sum() < 3:
             continue
         scale = float(np.median(heights[reference]))
-        if float(np.median(heights[marks])) < params.large_height * scale:
+        typical = float(np.median(heights[marks]))
+        if typical < params.large_height * scale:
             continue
         doubted = unread[marks] | (confidences[marks] < params.large_confidence)
-        huge = len(marks) == len(idx) and (
-            float(np.median(heights[marks])) >= params.huge_height * scale
-        )
+        huge = len(marks) == len(idx) and typical >= params.huge_height * scale
         if huge or (aspect[marks] >= params.large_aspect).any() or doubted.any():
             kinds[idx] = "other"
 
@@ -1155,9 +1160,7 @@ def _drop_word_row_fields(
         order = idx[np.argsort(boxes[idx, 0], kind="stable")]
         if any(str(labels[k]) in keeps for k in idx) or str(labels[order[-1]]) == "sep:/-":
             continue
-        doubted = int(unread[marks].sum()) + int(
-            (confidences[marks][~unread[marks]] < params.doubted_confidence).sum()
-        )
+        doubted = _doubted(marks, confidences, unread, params.doubted_confidence)
         if doubted < params.doubted_marks or doubted < params.row_doubted_share * len(marks):
             continue
         inside, left, right = _beside_words(boxes[idx], spans, params)
