@@ -433,3 +433,41 @@ def test_a_hair_thin_wall_left_of_a_light_box_is_dropped_and_a_fine_one_is_kept(
         merge_gap_mm=1.2,
     )
     assert marks.boxes[:, 0].tolist() == [200]
+
+
+def test_line_boxes_are_the_components_of_the_whole_mask() -> None:
+    from digitd.pipeline.seg.components import label_components
+    from digitd.pipeline.seg.group import _line_boxes
+
+    rng = np.random.default_rng(3)
+    mask = np.zeros((120, 300), np.uint8)
+    mask[:, rng.choice(300, 40, replace=False)] = rng.random((120, 40)) < 0.7
+    # Lines one blank column apart stay apart; columns touching by a corner join.
+    mask[10:60, 200] = mask[10:60, 202] = 1
+    mask[70:90, 250] = mask[90:110, 251] = 1
+    mask[:, 299] = 1  # the last column
+    np.testing.assert_array_equal(_line_boxes(mask), label_components(mask)[2][1:, :4])
+    assert len(_line_boxes(np.zeros((5, 5), np.uint8))) == 0
+
+
+def test_box_cells_of_two_box_rows_beside_a_table_rule() -> None:
+    # Two rows of 8 printed boxes (6 and 5 mm wide) and a rule down the page,
+    # too tall to be a box wall: 16 cells, each inside its walls and rules.
+    page = _blank(600, 1400)
+    for row, (x0, cell) in enumerate([(60, 71), (700, 60)]):
+        for k in range(8):
+            y0 = 90 + 220 * row
+            cv2.rectangle(page, (x0 + cell * k, y0), (x0 + cell * (k + 1), y0 + 77), 0, 2)
+    cv2.line(page, (40, 40), (40, 560), 0, 3)
+    ink = binarize_page(page, px_per_mm=PPM)
+    _, horizontal, vertical = remove_form_lines(
+        ink, px_per_mm=PPM, min_length_mm=12.0, max_thickness_mm=0.9
+    )
+    cells = find_box_cells(
+        horizontal, vertical, [], px_per_mm=PPM, min_height_mm=3.0, max_height_mm=16.0
+    )
+    left = np.concatenate([60 + 71 * np.arange(8), 700 + 60 * np.arange(8)])
+    assert len(cells) == 16
+    assert (np.abs(cells[:, 0] - left) <= 4).all()
+    assert (np.abs(cells[:, 2] - np.repeat([71, 60], 8)) <= 6).all()
+    assert (cells[:8, 1] > 90).all() and (cells[:8, 1] + cells[:8, 3] < 90 + 77).all()

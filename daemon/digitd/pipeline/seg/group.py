@@ -713,6 +713,39 @@ def erase_wall_rows(ink: np.ndarray, rows: list[WallRow]) -> np.ndarray:
     return out
 
 
+def _line_boxes(mask: np.ndarray) -> np.ndarray:
+    """x, y, w, h of the 8-connected components of a mask of a few thin vertical lines.
+
+    Only the inked columns are labelled, side by side, with one blank column
+    where the page had a gap between them, so the components and their boxes
+    are those of the whole mask; on an A4 page, whose walls fill a few
+    hundred of its columns, this costs a fifth of labelling the page.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8 ndarray
+        Nonzero on the lines.
+
+    Returns
+    -------
+    (K, 4) int64 ndarray
+        One row per component: the rows of ``label_components(mask)[2][1:, :4]``,
+        in the same order (the squeezing keeps the order of the columns).
+    """
+    cols = np.flatnonzero(mask.any(axis=0))
+    if len(cols) == 0:
+        return np.zeros((0, 4), np.int64)
+    at = np.concatenate([[0], np.cumsum(1 + (np.diff(cols) > 1))])
+    squeezed = np.zeros((mask.shape[0], int(at[-1]) + 1), np.uint8)
+    squeezed[:, at] = mask[:, cols]
+    _, _, stats = label_components(squeezed, areas=False)
+    page_col = np.zeros(len(squeezed[0]), np.int64)
+    page_col[at] = cols
+    x0 = page_col[stats[1:, 0]]
+    x1 = page_col[stats[1:, 0] + stats[1:, 2] - 1]
+    return np.stack([x0, stats[1:, 1], x1 - x0 + 1, stats[1:, 3]], axis=1)
+
+
 def find_box_cells(
     horizontal: np.ndarray,
     vertical: np.ndarray,
@@ -747,8 +780,7 @@ def find_box_cells(
             x0, x1 = round(a + half) + 1, round(b - half)
             if x1 > x0:
                 cells.append((x0, row.top, x1 - x0, row.bottom - row.top))
-    _, _, stats = label_components(vertical, areas=False)
-    x, y, w, h = stats[1:, :4].astype(np.float64).T
+    x, y, w, h = _line_boxes(vertical).astype(np.float64).T
     wall = (h >= min_height_mm * px_per_mm) & (h <= max_height_mm * px_per_mm)
     wall &= w <= _WALL_MAX_ASPECT * h
     i = np.flatnonzero(wall)
