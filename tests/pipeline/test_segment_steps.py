@@ -195,6 +195,28 @@ def test_an_eight_written_bold_enough_to_fill_like_a_hole_is_a_mark() -> None:
     assert len(boxes) == 1 and boxes[0][0] < 300 and boxes[0][3] >= 90
 
 
+def test_a_zero_filled_in_by_a_broad_pen_is_a_mark_and_a_filled_square_is_not() -> None:
+    page = _blank()
+    cv2.ellipse(page, (150, 150), (24, 36), 0, 0, 360, 0, -1)  # 6 mm tall, solid
+    cv2.circle(page, (300, 150), 22, 0, -1)  # 3.7 mm round, solid: smaller than a hole
+    cv2.rectangle(page, (430, 130), (470, 170), 0, -1)  # a filled check box
+    cv2.circle(page, (80, 330), 35, 20, -1)  # a 6 mm punch hole
+    boxes = _marks(page).boxes
+    assert sorted(int(b[0]) for b in boxes) == [126, 278]
+
+
+def test_a_bold_printed_o_shorter_than_a_digit_is_not_a_mark() -> None:
+    # The o of a bank's name in heavy print, 2.7 mm: a disc with a small
+    # counter, under the 3 mm digit limit. A bold 0 written 3.6 mm tall stays.
+    page = _blank()
+    cv2.circle(page, (150, 150), 16, 0, -1)
+    cv2.ellipse(page, (150, 150), (4, 7), 0, 0, 360, 245, -1)
+    cv2.ellipse(page, (300, 150), (19, 21), 0, 0, 360, 0, -1)
+    cv2.ellipse(page, (300, 150), (6, 10), 15, 0, 360, 245, -1)
+    boxes = _marks(page).boxes
+    assert [int(b[0]) for b in boxes] == [281]
+
+
 def test_a_five_with_a_floating_bar_is_one_mark() -> None:
     page = _blank()
     cv2.line(page, (210, 100), (250, 100), 0, 6)  # the bar, 1 mm above the body

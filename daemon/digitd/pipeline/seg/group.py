@@ -59,6 +59,11 @@ _PAIR_MIN_HEIGHT = 1.33
 _WALL_MAX_ASPECT = 0.3
 # A disc's outline is convex to this much of its hull (a bold 8's about 0.85).
 _DISC_SOLIDITY = 0.93
+# A punch hole is round (width over height within this and its inverse) and
+# wider than this many mm (holes are 5.5 to 6.5 mm); a disc as tall as a digit
+# that is smaller or less round is a 0 a broad pen filled in.
+_HOLE_MIN_ASPECT = 0.85
+_HOLE_MIN_MM = 4.0
 # Walls of a row of boxes found by their own regularity come at least this many to a row.
 _WALL_ROW = 4
 # A mark under the digit height limit standing in a box cell of a date or comb
@@ -154,23 +159,36 @@ def _drop_noise(
     fill = area / np.maximum(w * h, 1)
     aspect = w / np.maximum(h, 1)
     tiny = (w < speck) & (h < speck) | (area < 0.15 * speck * speck)
-    # A punch hole is a solid disc (fill about 0.78), and a logo's disc with a
-    # letter cut out is not much less (0.64 and up); a bold 0 or 9 is a ring
-    # whose fill reaches 0.55. A bold 8 fills as much, but its waist pinches
-    # an outline that a disc keeps convex.
+    # A punch hole is a solid disc 5.5 to 6.5 mm wide (fill about 0.78), and a
+    # logo's disc with a letter cut out is not much less (0.64 and up); a bold
+    # 0 or 9 is a ring whose fill reaches 0.55. A bold 8 fills as much, but its
+    # waist pinches an outline that a disc keeps convex. A 0 that a broad pen
+    # filled in is a disc too, but smaller than a hole and as tall as a digit;
+    # a disc shorter than a digit is a bold printed letter (the o of a bank's
+    # name) or a blot, and goes.
+    digit_tall = h >= min_height_mm * px_per_mm
     hole = (
         (fill > 0.6)
         & (aspect > 0.7)
         & (aspect < 1.4)
         & (np.minimum(w, h) > 2.5 * px_per_mm)
         & (np.maximum(w, h) < 12 * px_per_mm)
+        & (
+            (aspect > _HOLE_MIN_ASPECT)
+            & (aspect < 1.0 / _HOLE_MIN_ASPECT)
+            & (np.minimum(w, h) > _HOLE_MIN_MM * px_per_mm)
+            | ~digit_tall
+        )
     )
     disc = np.flatnonzero(hole)
     hole[disc] = outline_solidity(labels, stats, disc + 1) > _DISC_SOLIDITY
     at_edge = _at_edge(stats[1:], ink.shape)
     shadow = at_edge & ((h > 0.6 * max_h) | (w > 0.6 * max_h) | (fill > 0.6))
-    big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2)
-    big |= (w > max_aspect * h) & (h >= min_height_mm * px_per_mm)  # signatures, words
+    # Solid marks are not writing, but a 0 filled in by a broad pen is an
+    # upright ellipse (fill about 0.78) as tall as a digit.
+    blob = (fill < 0.85) & (aspect > 0.45) & (aspect <= _HOLE_MIN_ASPECT) & digit_tall
+    big = (h > max_h) | (w > 4 * max_h) | (fill > 0.75) & (np.minimum(w, h) > speck * 2) & ~blob
+    big |= (w > max_aspect * h) & digit_tall  # signatures, words
     # Hair-thin straight slivers are what is left of broken printed lines: a
     # column a pixel wide, or one with a pixel or two of the rule it met.
     hair = max(1, round(0.15 * px_per_mm))
