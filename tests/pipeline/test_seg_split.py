@@ -531,3 +531,41 @@ def test_far_out_is_judged_against_enough_of_the_page() -> None:
     pair = _overlapping_pair()
     # With two marks read surely besides it, the page sets no scale: not tried.
     assert _among_zeros(pair, _page_reader((0.99, 2.0), (0.99, 1.0), 60), n_zeros=1) == 1
+
+
+def _rejected_pair_reader(whole: tuple[float, float], piece: tuple[float, float]) -> object:
+    """(confidence, distance) per crop: the pair (60 px and wider) reads ``whole``,
+    its pieces ``piece``; the field's 0s 60 px wide read 0.99, those 36 px wide 0.5
+    (a digit read unsure), each at distance 1.0."""
+    sure_px, unsure_px = _ink_width(_neighbour(60)), _ink_width(_neighbour(36))
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        rows = []
+        for c in crops:
+            if c.shape[1] in (sure_px, unsure_px):
+                rows.append((0.99 if c.shape[1] == sure_px else 0.5, 1.0))
+            else:
+                rows.append(whole if c.shape[1] >= 60 else piece)
+        return np.array(rows)
+
+    return score
+
+
+def test_a_rejected_pair_whose_pieces_read_surely_needs_only_a_mostly_digit_field() -> None:
+    pair, sure, unsure = _overlapping_pair(), _neighbour(60), _neighbour(36)
+    # Rejected as one digit and far out (2.5); each piece read 0.99 and ordinary (1.2):
+    # two digits written one into the other, beside three sure digits and one unsure
+    # (three in four, short of the 0.8 a probe's field needs), or one sure digit.
+    two = _rejected_pair_reader((0.01, 2.5), (0.99, 1.2))
+    assert len(_split_field([pair, sure, sure, sure, unsure], two)[0]) == 2
+    assert len(_split_field([pair, sure], two)[0]) == 2
+    # The field must still be more than half digits.
+    assert len(_split_field([pair, sure, unsure], two)[0]) == 1
+    assert len(_split_field([pair, unsure], two)[0]) == 1
+    # Pieces no more ordinary than the whole (log 2.5/2.0 < 0.4), or read short of
+    # 0.9: fragments or letters, judged by the field as before.
+    fragments = _rejected_pair_reader((0.01, 2.5), (0.99, 2.0))
+    letters = _rejected_pair_reader((0.01, 2.5), (0.85, 1.2))
+    for score in (fragments, letters):
+        assert len(_split_field([pair, sure, sure, sure, unsure], score)[0]) == 1
+        assert len(_split_field([pair, sure], score)[0]) == 1
