@@ -171,6 +171,9 @@ def _find_lines(
     horizontal = _thin_runs(small, length=length, max_thickness=max_thick, horizontal=True)
     wall = max(6, round(0.4 * min_length_mm * ppm))
     vertical = _thin_runs(small, length=wall, max_thickness=max_thick, horizontal=False)
+    # A light wall binarized with a pixel missing is one wall from rule to rule,
+    # not two pieces of which neither reaches both rules.
+    vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, _kernel(1, 3))
     n, _, stats, points = label_points(vertical, areas=False)
     if n > 1:
         reach = max(2, round(0.8 * ppm))  # a broken wall may stop short of its lines
