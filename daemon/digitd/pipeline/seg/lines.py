@@ -171,6 +171,9 @@ def _find_lines(
     horizontal = _thin_runs(small, length=length, max_thickness=max_thick, horizontal=True)
     wall = max(6, round(0.4 * min_length_mm * ppm))
     vertical = _thin_runs(small, length=wall, max_thickness=max_thick, horizontal=False)
+    # A light wall binarized with a pixel missing is one wall from rule to rule,
+    # not two pieces of which neither reaches both rules.
+    vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, _kernel(1, 3))
     n, _, stats, points = label_points(vertical, areas=False)
     if n > 1:
         reach = max(2, round(0.8 * ppm))  # a broken wall may stop short of its lines
@@ -185,10 +188,60 @@ def _find_lines(
         # Both ends near lines is not enough: the foot of a stroke standing on an
         # underline is near the same line at both ends. A wall spans its box.
         keep = np.zeros(n, np.uint8)
-        keep[1:] = (top_ok & bottom_ok & (hs >= 0.75 * wall)) | long_rule
+        walls = top_ok & bottom_ok & (hs >= 0.75 * wall) & ~long_rule
+        walls &= ~_inside_cells(xs, ys, hs, walls)
+        keep[1:] = walls | long_rule
         vertical = _kept(vertical.shape, points, keep)
     ticks = _find_ticks(small, horizontal, length=length, max_thickness=max_thick)
     return horizontal, vertical, ticks, factor
+
+
+def _inside_cells(xs: np.ndarray, ys: np.ndarray, hs: np.ndarray, walls: np.ndarray) -> np.ndarray:
+    """Wall candidates that stand inside a cell of an evenly spaced row of box walls.
+
+    The walls of a row of boxes (date boxes, an account number's cells) are
+    printed at one pitch. A tall upright 1 written in a cell reaches (nearly)
+    from rule to rule like a wall, but it stands between two walls one pitch
+    apart, well away from both: it is writing.
+
+    Parameters
+    ----------
+    xs, ys, hs : (n,) int ndarray
+        Centre column, top row and height of each candidate.
+    walls : (n,) bool ndarray
+        The candidates that join two lines.
+
+    Returns
+    -------
+    (n,) bool ndarray
+        True for the candidates inside a cell.
+    """
+    out = np.zeros(len(xs), bool)
+    idx = np.flatnonzero(walls)
+    if len(idx) < 4:
+        return out
+    x = xs[idx].astype(np.float64)
+    top, bottom = ys[idx], ys[idx] + hs[idx]
+    # Walls of one row share most of their height.
+    overlap = np.minimum(bottom[:, None], bottom[None, :]) - np.maximum(top[:, None], top[None, :])
+    row = overlap >= 0.5 * np.minimum(hs[idx][:, None], hs[idx][None, :])
+    for i in range(len(idx)):
+        mates = np.sort(x[row[i]])  # includes the candidate itself
+        if len(mates) < 4:
+            continue
+        steps = np.diff(mates)
+        pitch = float(np.median(steps))
+        if pitch <= 0:
+            continue
+        left, right = mates[mates < x[i]], mates[mates > x[i]]
+        if len(left) == 0 or len(right) == 0:
+            continue
+        near = min(x[i] - left[-1], right[0] - x[i])
+        span = right[0] - left[-1]
+        # A regular cell (its walls one pitch apart) with this stroke well inside it.
+        if abs(span - pitch) <= 0.15 * pitch and near >= 0.25 * pitch:
+            out[idx[i]] = True
+    return out
 
 
 def _find_ticks(
