@@ -72,6 +72,24 @@ def test_a_line_of_print_just_above_digits_is_not_joined_to_them() -> None:
     assert [len(r) for r in group_fields(marks.boxes, **GROUPING)] == [6]
 
 
+def test_a_serial_number_as_tall_as_a_digit_over_a_date_is_print_and_not_joined() -> None:
+    page = _blank()
+    # A serial printed 3.3 mm tall (just over the 3 mm digit limit), a handwritten
+    # date 1 mm under it: the bridge and the overlap join would stack them.
+    cv2.putText(page, "No. 772431", (230, 85), cv2.FONT_HERSHEY_SIMPLEX, 1.9, 0, 3, cv2.LINE_AA)
+    for k in range(6):
+        _zero(page, 250 + 62 * k, 98)
+    marks = _marks(page)
+    printed = marks.is_print_row()
+    assert marks.boxes[:, 3].max() <= 70  # no serial digit stacked on a zero
+    serial = marks.boxes[:, 1] + marks.boxes[:, 3] <= 90
+    assert serial.sum() >= 6 and printed[serial].all()
+    assert not printed[marks.boxes[:, 1] >= 95].any()
+    runs = group_fields(marks.boxes, printed=printed, **GROUPING)
+    assert [len(r) for r in runs] == [6]
+    assert all(marks.boxes[i, 1] >= 95 for i in runs[0])
+
+
 def test_pieces_of_a_handwritten_digit_still_join_next_to_a_line_of_print() -> None:
     page = _blank()
     cv2.putText(page, "No 506089", (500, 88), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2, cv2.LINE_AA)

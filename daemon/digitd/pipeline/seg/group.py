@@ -41,6 +41,10 @@ _LETTER_MIN_ASPECT = 0.45
 # Small marks this alike (height, top and bottom within this share of their
 # height), three or more to a row, are print: a legend, a serial number, a label.
 _PRINT_ROW_TOLERANCE = 0.12
+# A row of alike glyphs at least the digit height limit tall and under this many
+# times it is print standing over writing (a serial number over a date); taller
+# print is a heading, far from handwriting.
+_STACKED_MAX_HEIGHT = 1.6
 # A lone mark at least this many heights wide is writing, not a number.
 _LONE_MAX_ASPECT = 2.0
 # A mark under the digit height limit standing in a field's line, at least this
@@ -269,6 +273,31 @@ def _print_rows(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndar
         Component labels.
     """
     h = stats[:, 3]
+    rows = np.union1d(
+        _small_print(stats, keep, min_h=min_h), _stacked_print(stats, keep, min_h=min_h)
+    )
+    if len(rows) == 0:
+        return rows
+    # Smaller glyphs on the same baseline (the o of "No", a lower-case word) go with it.
+    others = np.flatnonzero(keep & (h < min_h))
+    others = others[~np.isin(others, rows)]
+    if len(others) == 0 or len(others) * len(rows) > _MAX_PAIRWISE**2:
+        return rows
+    o = stats[others].astype(np.float64)
+    r = stats[rows].astype(np.float64)
+    r_bottom, r_cx, r_h = r[:, 1] + r[:, 3], r[:, 0] + r[:, 2] / 2.0, r[:, 3]
+    r_tol = _PRINT_ROW_TOLERANCE * np.maximum(r_h, 2.0 / _PRINT_ROW_TOLERANCE)
+    on_line = (
+        (np.abs(o[:, 1, None] + o[:, 3, None] - r_bottom[None, :]) <= r_tol[None, :])
+        & (np.abs(o[:, 0, None] + o[:, 2, None] / 2.0 - r_cx[None, :]) <= 4.0 * r_h[None, :])
+        & (o[:, 3, None] <= r_h[None, :] + r_tol[None, :])
+    ).any(axis=1)
+    return np.concatenate([rows, others[on_line]])
+
+
+def _small_print(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndarray:
+    """Labels of rows of three or more alike glyphs under the digit height limit."""
+    h = stats[:, 3]
     ids = np.flatnonzero(keep & (h < min_h) & (h >= 0.35 * min_h))
     if len(ids) < 3 or len(ids) > _MAX_PAIRWISE:
         return np.zeros(0, np.int64)
@@ -298,22 +327,84 @@ def _print_rows(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndar
             np.abs(cx[:, None] - t_cx[None, :]) <= 4 * hh[:, None]
         )
         row &= ~beside.any(axis=1)
+    return ids[row]
+
+
+def _stacked_print(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndarray:
+    """Labels of a row of digit-tall print standing just over other writing.
+
+    A serial number printed a little taller than the digit height limit over a
+    handwritten date would be bridged into its digits. Print is told from
+    handwriting by its regularity: three or more glyphs of one height, top and
+    bottom to print accuracy, with no other digit-tall mark level beside them
+    (handwritten digits of one line are never all that alike). Only such rows
+    with writing under them, close enough to be bridged or joined, are taken.
+
+    Parameters
+    ----------
+    stats : (n, 5) int64 ndarray
+        Component boxes and areas, row 0 the background.
+    keep : (n,) bool ndarray
+    min_h : float
+        Digit height limit in pixels.
+
+    Returns
+    -------
+    ids : (k,) int64 ndarray
+        Component labels.
+    """
+    h = stats[:, 3]
+    ids = np.flatnonzero(keep & (h >= min_h) & (h < _STACKED_MAX_HEIGHT * min_h))
+    if len(ids) < 3 or len(ids) > _MAX_PAIRWISE:
+        return np.zeros(0, np.int64)
+    b = stats[ids].astype(np.float64)
+    hh = b[:, 3]
+    top, bottom = b[:, 1], b[:, 1] + b[:, 3]
+    cx = b[:, 0] + b[:, 2] / 2.0
+    tol = _PRINT_ROW_TOLERANCE * np.maximum(hh[:, None], 2.0 / _PRINT_ROW_TOLERANCE)
+    near = np.abs(cx[:, None] - cx[None, :]) <= 4.0 * hh[:, None]
+    alike = (
+        (np.abs(hh[:, None] - hh[None, :]) <= tol)
+        & (np.abs(top[:, None] - top[None, :]) <= tol)
+        & (np.abs(bottom[:, None] - bottom[None, :]) <= tol)
+        & near
+    )
+    np.fill_diagonal(alike, False)
+    row = alike.sum(axis=1) >= 2
     if not row.any():
         return np.zeros(0, np.int64)
-    # Smaller glyphs on the same baseline (the o of "No", a lower-case word) go with it.
-    others = np.flatnonzero(keep & (h < min_h))
-    others = others[~np.isin(others, ids[row])]
-    if len(others) == 0 or len(others) * int(row.sum()) > _MAX_PAIRWISE**2:
-        return ids[row]
-    o = stats[others].astype(np.float64)
-    r_bottom, r_cx, r_h = bottom[row], cx[row], hh[row]
-    r_tol = _PRINT_ROW_TOLERANCE * np.maximum(r_h, 2.0 / _PRINT_ROW_TOLERANCE)
-    on_line = (
-        (np.abs(o[:, 1, None] + o[:, 3, None] - r_bottom[None, :]) <= r_tol[None, :])
-        & (np.abs(o[:, 0, None] + o[:, 2, None] / 2.0 - r_cx[None, :]) <= 4.0 * r_h[None, :])
-        & (o[:, 3, None] <= r_h[None, :] + r_tol[None, :])
-    ).any(axis=1)
-    return np.concatenate([ids[row], others[on_line]])
+    # Every digit-tall mark level beside a glyph of the row is one of its kind.
+    tall = np.flatnonzero(keep & (h >= min_h))
+    if len(tall) * len(ids) > _MAX_PAIRWISE**2:
+        return np.zeros(0, np.int64)
+    t = stats[tall].astype(np.float64)
+    level = np.minimum(bottom[:, None], t[None, :, 1] + t[None, :, 3]) - np.maximum(
+        top[:, None], t[None, :, 1]
+    )
+    t_cx = t[:, 0] + t[:, 2] / 2.0
+    beside = (level > 0.5 * hh[:, None]) & (np.abs(cx[:, None] - t_cx[None, :]) <= 4 * hh[:, None])
+    one_of = np.zeros_like(beside)
+    pos = np.searchsorted(tall, ids)
+    one_of[:, pos] = alike | np.eye(len(ids), dtype=bool)
+    row &= ~(beside & ~one_of).any(axis=1)
+    # Writing under a glyph of the row, within a digit height of its foot.
+    low = np.flatnonzero(keep & (h >= 0.35 * min_h))
+    low = low[~np.isin(low, ids[row])]
+    if not row.any() or len(low) == 0 or len(low) * len(ids) > _MAX_PAIRWISE**2:
+        return np.zeros(0, np.int64)
+    o = stats[low].astype(np.float64)
+    x0, x1 = b[:, 0], b[:, 0] + b[:, 2]
+    over_x = np.minimum(x1[:, None], o[None, :, 0] + o[None, :, 2]) - np.maximum(
+        x0[:, None], o[None, :, 0]
+    )
+    gap = o[None, :, 1] - bottom[:, None]
+    under = ((over_x > 0.3 * b[:, 2, None]) & (gap >= 0) & (gap <= 0.75 * min_h)).any(axis=1)
+    under &= row
+    if not under.any():
+        return np.zeros(0, np.int64)
+    # The whole row goes with the glyphs that stand over writing.
+    taken = row & (alike[:, under].any(axis=1) | under)
+    return ids[taken]
 
 
 def _unbridge_side_by_side(
@@ -1096,6 +1187,8 @@ def group_fields(
     min_h = min_height_mm * px_per_mm
     max_h = max_height_mm * px_per_mm
     is_digit = (h >= min_h) & (h <= max_h)
+    if printed is not None:
+        is_digit &= ~np.asarray(printed, bool)
     if cells is not None and len(cells):
         short = np.flatnonzero(h < min_h)
         if printed is not None:
