@@ -425,6 +425,21 @@ def test_print_evidence_is_pooled_over_the_line() -> None:
     assert list(apart.kinds) == ["printed"] * 4 + ["hand"]
 
 
+def test_a_lone_printed_looking_digit_among_handwriting_is_handwriting() -> None:
+    # A bold 6 and 7 of a handwritten amount look printed on their own: a
+    # mark of the field's minority kind alone between (or beside) marks of
+    # the majority takes the field's kind.
+    hand, bold = [0.97, 0.03, 0, 0], [0.05, 0.95, 0, 0]
+    crops, boxes = _row(5)
+    amount = classify_marks(crops, boxes, np.zeros(5, int), _fixed([bold, hand, bold, hand, hand]))
+    assert list(amount.kinds) == ["hand"] * 5
+    # A printed run of two at the field's end (a pre-printed "20" of a year)
+    # is print, and a handwritten run of two is handwriting.
+    crops, boxes = _row(6)
+    year = classify_marks(crops, boxes, np.zeros(6, int), _fixed([bold] * 2 + [hand] * 4))
+    assert list(year.kinds) == ["printed"] * 2 + ["hand"] * 4
+
+
 def test_a_line_of_mostly_non_digits_is_dropped_whole() -> None:
     probs = [[0.1, 0, 0, 0.9]] * 3 + [[0.9, 0.05, 0, 0.05], [0.1, 0, 0.9, 0]]
     crops, boxes = _row(5)

@@ -1253,6 +1253,33 @@ def _keep_sure_fields(
     return kept
 
 
+def _join_lone_kinds(kinds: np.ndarray, boxes: np.ndarray, groups: np.ndarray) -> None:
+    """Give a lone printed (or handwritten) digit its field's kind, in place.
+
+    Print comes in runs: a pre-printed label or year prefix is several
+    glyphs at a field's end. A single mark of the field's minority kind with
+    marks of the majority on both sides, or on its one side at an end, is a
+    bold or unusually even digit of the writer's (or one odd glyph of a
+    printed number), not a change of hand. Fields of fewer than three digits
+    and fields without a majority are left as they are.
+    """
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & np.isin(kinds, ("hand", "printed")))
+        if len(idx) < 3:
+            continue
+        idx = idx[np.argsort(boxes[idx, 0], kind="stable")]
+        printed = kinds[idx] == "printed"
+        n_printed = int(printed.sum())
+        if 2 * n_printed == len(idx) or n_printed in (0, len(idx)):
+            continue
+        majority = 2 * n_printed > len(idx)
+        minor = printed != majority
+        before = np.concatenate([[False], minor[:-1]])
+        after = np.concatenate([minor[1:], [False]])
+        lone = minor & ~before & ~after
+        kinds[idx[lone]] = "printed" if majority else "hand"
+
+
 def _slash_inside_date(
     kinds: np.ndarray,
     labels: np.ndarray,
@@ -1570,6 +1597,7 @@ def classify_marks(
     # printed label does not make the handwriting beside it print.
     pooled = _pool(own, groups, digit_like, params)
     kinds[digit_like] = np.where(pooled[digit_like] > params.print_threshold, "printed", "hand")
+    _join_lone_kinds(kinds, boxes, groups)
 
     text = np.array(
         [
