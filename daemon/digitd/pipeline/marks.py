@@ -1254,14 +1254,15 @@ def _keep_sure_fields(
 
 
 def _join_lone_kinds(kinds: np.ndarray, boxes: np.ndarray, groups: np.ndarray) -> None:
-    """Give a lone printed (or handwritten) digit its field's kind, in place.
+    """Make a lone printed digit in a handwritten field handwriting, in place.
 
     Print comes in runs: a pre-printed label or year prefix is several
-    glyphs at a field's end. A single mark of the field's minority kind with
-    marks of the majority on both sides, or on its one side at an end, is a
-    bold or unusually even digit of the writer's (or one odd glyph of a
-    printed number), not a change of hand. Fields of fewer than three digits
-    and fields without a majority are left as they are.
+    glyphs at a field's end. In a field of three or more digits, most of
+    them handwritten, a single printed mark with handwriting on both sides,
+    or on its one side at an end, is a bold or unusually even digit of the
+    writer's, not a change of hand. The other way round is left alone: a
+    handwritten mark in a mostly printed field may be all that is left of a
+    handwritten field the classifier took for print, and would be lost.
     """
     for g in np.unique(groups):
         idx = np.flatnonzero((groups == g) & np.isin(kinds, ("hand", "printed")))
@@ -1269,15 +1270,11 @@ def _join_lone_kinds(kinds: np.ndarray, boxes: np.ndarray, groups: np.ndarray) -
             continue
         idx = idx[np.argsort(boxes[idx, 0], kind="stable")]
         printed = kinds[idx] == "printed"
-        n_printed = int(printed.sum())
-        if 2 * n_printed == len(idx) or n_printed in (0, len(idx)):
+        if not printed.any() or 2 * int(printed.sum()) >= len(idx):
             continue
-        majority = 2 * n_printed > len(idx)
-        minor = printed != majority
-        before = np.concatenate([[False], minor[:-1]])
-        after = np.concatenate([minor[1:], [False]])
-        lone = minor & ~before & ~after
-        kinds[idx[lone]] = "printed" if majority else "hand"
+        before = np.concatenate([[False], printed[:-1]])
+        after = np.concatenate([printed[1:], [False]])
+        kinds[idx[printed & ~before & ~after]] = "hand"
 
 
 def _slash_inside_date(
