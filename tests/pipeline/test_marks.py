@@ -425,6 +425,26 @@ def test_print_evidence_is_pooled_over_the_line() -> None:
     assert list(apart.kinds) == ["printed"] * 4 + ["hand"]
 
 
+def test_a_lone_printed_looking_digit_among_handwriting_is_handwriting() -> None:
+    # A bold 6 and 7 of a handwritten amount look printed on their own: a
+    # printed mark alone between (or beside) handwritten marks of a mostly
+    # handwritten field is handwriting.
+    hand, bold = [0.97, 0.03, 0, 0], [0.05, 0.95, 0, 0]
+    crops, boxes = _row(5)
+    amount = classify_marks(crops, boxes, np.zeros(5, int), _fixed([bold, hand, bold, hand, hand]))
+    assert list(amount.kinds) == ["hand"] * 5
+    # A printed run of two at the field's end (a pre-printed "20" of a year)
+    # is print, and a handwritten run of two is handwriting.
+    crops, boxes = _row(6)
+    year = classify_marks(crops, boxes, np.zeros(6, int), _fixed([bold] * 2 + [hand] * 4))
+    assert list(year.kinds) == ["printed"] * 2 + ["hand"] * 4
+    # Handwriting in a mostly printed field is not made print: it may be all
+    # that is left of a handwritten field.
+    crops, boxes = _row(5)
+    mostly = classify_marks(crops, boxes, np.zeros(5, int), _fixed([bold, bold, hand, bold, bold]))
+    assert list(mostly.kinds) == ["printed", "printed", "hand", "printed", "printed"]
+
+
 def test_a_line_of_mostly_non_digits_is_dropped_whole() -> None:
     probs = [[0.1, 0, 0, 0.9]] * 3 + [[0.9, 0.05, 0, 0.05], [0.1, 0, 0.9, 0]]
     crops, boxes = _row(5)

@@ -1253,6 +1253,30 @@ def _keep_sure_fields(
     return kept
 
 
+def _join_lone_kinds(kinds: np.ndarray, boxes: np.ndarray, groups: np.ndarray) -> None:
+    """Make a lone printed digit in a handwritten field handwriting, in place.
+
+    Print comes in runs: a pre-printed label or year prefix is several
+    glyphs at a field's end. In a field of three or more digits, most of
+    them handwritten, a single printed mark with handwriting on both sides,
+    or on its one side at an end, is a bold or unusually even digit of the
+    writer's, not a change of hand. The other way round is left alone: a
+    handwritten mark in a mostly printed field may be all that is left of a
+    handwritten field the classifier took for print, and would be lost.
+    """
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & np.isin(kinds, ("hand", "printed")))
+        if len(idx) < 3:
+            continue
+        idx = idx[np.argsort(boxes[idx, 0], kind="stable")]
+        printed = kinds[idx] == "printed"
+        if not printed.any() or 2 * int(printed.sum()) >= len(idx):
+            continue
+        before = np.concatenate([[False], printed[:-1]])
+        after = np.concatenate([printed[1:], [False]])
+        kinds[idx[printed & ~before & ~after]] = "hand"
+
+
 def _slash_inside_date(
     kinds: np.ndarray,
     labels: np.ndarray,
@@ -1570,6 +1594,7 @@ def classify_marks(
     # printed label does not make the handwriting beside it print.
     pooled = _pool(own, groups, digit_like, params)
     kinds[digit_like] = np.where(pooled[digit_like] > params.print_threshold, "printed", "hand")
+    _join_lone_kinds(kinds, boxes, groups)
 
     text = np.array(
         [
