@@ -302,6 +302,22 @@ def _small_print(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.nda
     if len(ids) < 3 or len(ids) > _MAX_PAIRWISE:
         return np.zeros(0, np.int64)
     b = stats[ids].astype(np.float64)
+    row = _alike_glyphs(b, reach=8.0).sum(axis=1) >= 2
+    # Handwritten digits cut flat by a removed underline can be as alike; they
+    # stand in one line with whole digits, which a line of print above does not.
+    tall = np.flatnonzero(keep & (h >= min_h))
+    if row.any() and len(tall) > 0 and len(tall) * len(ids) <= _MAX_PAIRWISE**2:
+        row &= ~_level_beside(b, stats[tall].astype(np.float64)).any(axis=1)
+    return ids[row]
+
+
+def _alike_glyphs(b: np.ndarray, *, reach: float) -> np.ndarray:
+    """(n, n) bool: pairs of glyphs alike to print accuracy, within ``reach`` heights.
+
+    ``b`` is (n, 4+) float64 ``(x, y, w, h, ...)``; height, top and bottom agree
+    within ``_PRINT_ROW_TOLERANCE`` of the height (2 px at least). A glyph is
+    not its own pair.
+    """
     hh = b[:, 3]
     top, bottom = b[:, 1], b[:, 1] + b[:, 3]
     cx = b[:, 0] + b[:, 2] / 2.0
@@ -310,24 +326,22 @@ def _small_print(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.nda
         (np.abs(hh[:, None] - hh[None, :]) <= tol)
         & (np.abs(top[:, None] - top[None, :]) <= tol)
         & (np.abs(bottom[:, None] - bottom[None, :]) <= tol)
-        & (np.abs(cx[:, None] - cx[None, :]) <= 8.0 * hh[:, None])
+        & (np.abs(cx[:, None] - cx[None, :]) <= reach * hh[:, None])
     )
     np.fill_diagonal(alike, False)
-    row = alike.sum(axis=1) >= 2
-    # Handwritten digits cut flat by a removed underline can be as alike; they
-    # stand in one line with whole digits, which a line of print above does not.
-    tall = np.flatnonzero(keep & (h >= min_h))
-    if row.any() and len(tall) > 0 and len(tall) * len(ids) <= _MAX_PAIRWISE**2:
-        t = stats[tall].astype(np.float64)
-        level = np.minimum(bottom[:, None], t[None, :, 1] + t[None, :, 3]) - np.maximum(
-            top[:, None], t[None, :, 1]
-        )
-        t_cx = t[:, 0] + t[:, 2] / 2.0
-        beside = (level > 0.5 * hh[:, None]) & (
-            np.abs(cx[:, None] - t_cx[None, :]) <= 4 * hh[:, None]
-        )
-        row &= ~beside.any(axis=1)
-    return ids[row]
+    return alike
+
+
+def _level_beside(b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(n, m) bool: marks ``t`` level with glyphs ``b`` (sharing half a glyph's
+    height) and within 4 glyph heights of it sideways; both (k, 4+) float64 boxes."""
+    hh = b[:, 3]
+    top, bottom = b[:, 1], b[:, 1] + b[:, 3]
+    level = np.minimum(bottom[:, None], t[None, :, 1] + t[None, :, 3]) - np.maximum(
+        top[:, None], t[None, :, 1]
+    )
+    cx, t_cx = b[:, 0] + b[:, 2] / 2.0, t[:, 0] + t[:, 2] / 2.0
+    return (level > 0.5 * hh[:, None]) & (np.abs(cx[:, None] - t_cx[None, :]) <= 4 * hh[:, None])
 
 
 def _stacked_print(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.ndarray:
@@ -358,18 +372,8 @@ def _stacked_print(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.n
     if len(ids) < 3 or len(ids) > _MAX_PAIRWISE:
         return np.zeros(0, np.int64)
     b = stats[ids].astype(np.float64)
-    hh = b[:, 3]
-    top, bottom = b[:, 1], b[:, 1] + b[:, 3]
-    cx = b[:, 0] + b[:, 2] / 2.0
-    tol = _PRINT_ROW_TOLERANCE * np.maximum(hh[:, None], 2.0 / _PRINT_ROW_TOLERANCE)
-    near = np.abs(cx[:, None] - cx[None, :]) <= 4.0 * hh[:, None]
-    alike = (
-        (np.abs(hh[:, None] - hh[None, :]) <= tol)
-        & (np.abs(top[:, None] - top[None, :]) <= tol)
-        & (np.abs(bottom[:, None] - bottom[None, :]) <= tol)
-        & near
-    )
-    np.fill_diagonal(alike, False)
+    bottom = b[:, 1] + b[:, 3]
+    alike = _alike_glyphs(b, reach=4.0)
     row = alike.sum(axis=1) >= 2
     if not row.any():
         return np.zeros(0, np.int64)
@@ -377,12 +381,7 @@ def _stacked_print(stats: np.ndarray, keep: np.ndarray, *, min_h: float) -> np.n
     tall = np.flatnonzero(keep & (h >= min_h))
     if len(tall) * len(ids) > _MAX_PAIRWISE**2:
         return np.zeros(0, np.int64)
-    t = stats[tall].astype(np.float64)
-    level = np.minimum(bottom[:, None], t[None, :, 1] + t[None, :, 3]) - np.maximum(
-        top[:, None], t[None, :, 1]
-    )
-    t_cx = t[:, 0] + t[:, 2] / 2.0
-    beside = (level > 0.5 * hh[:, None]) & (np.abs(cx[:, None] - t_cx[None, :]) <= 4 * hh[:, None])
+    beside = _level_beside(b, stats[tall].astype(np.float64))
     one_of = np.zeros_like(beside)
     pos = np.searchsorted(tall, ids)
     one_of[:, pos] = alike | np.eye(len(ids), dtype=bool)
