@@ -309,6 +309,19 @@ def _atypical_gain(distances: np.ndarray, k: int) -> float:
     return float(np.log(max(distances[0], 1e-9) / pieces))
 
 
+def _best_cut(plan: _Plan, read: np.ndarray) -> tuple[int, float, float]:
+    """The cut whose two pieces both read best, with the plan's prior.
+
+    ``read`` is the (1 + 2n, 2) confidence and nearest-digit distance of the
+    whole, then each cut's left and right (``read_crops``). Returns the cut's
+    index, its log pair score and its ``_atypical_gain``.
+    """
+    scores = np.clip(read[:, 0], _FLOOR, 1.0)
+    pair = np.log(scores[1::2]) + np.log(scores[2::2]) + plan.prior  # both pieces read right
+    k = int(np.argmax(pair))
+    return k, float(pair[k]), _atypical_gain(read[:, 1], k)
+
+
 def _choose(plan: _Plan, read: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
     """The cut taken (the ink of its two pieces), or None to keep the mark whole.
 
@@ -322,12 +335,9 @@ def _choose(plan: _Plan, read: np.ndarray | None) -> tuple[np.ndarray, np.ndarra
     scores = np.clip(read[:, 0], _FLOOR, 1.0)
     if len(scores) == 1:
         return None  # a probe read surely enough as one digit
-    pair = np.log(scores[1::2]) + np.log(scores[2::2])  # both pieces read right
-    pair += plan.prior
-    k = int(np.argmax(pair))
-    gain = _atypical_gain(read[:, 1], k)
+    k, pair_k, gain = _best_cut(plan, read)
     # Two ordinary digits read surely where the whole is unlike any digit: a touching pair.
-    if pair[k] >= np.log(_SURE_PAIR) and gain >= (
+    if pair_k >= np.log(_SURE_PAIR) and gain >= (
         _ATYPICAL_NARROW if plan.probe else _ATYPICAL_WIDE
     ):
         return _cut_at(plan.mask, plan.pairs[k][0])
@@ -340,11 +350,11 @@ def _choose(plan: _Plan, read: np.ndarray | None) -> tuple[np.ndarray, np.ndarra
     if scores[0] >= _CONFIDENT:
         # A whole digit read confidently (a wide 2 or 0) is not cut for its width alone.
         two = min(two, 0.0)
-    elif pair[k] >= np.log(_SURE_PAIR):
+    elif pair_k >= np.log(_SURE_PAIR):
         # Two digits read surely where one reads unsure: narrowness is no argument.
         two = max(two, 0.0)
     forced = plan.forced and (scores[0] < _CONFIDENT or plan.ratio > _FORCE_RATIO_SURE)
-    if not forced and pair[k] + two < np.log(scores[0]) + _MARGIN:
+    if not forced and pair_k + two < np.log(scores[0]) + _MARGIN:
         return None
     return _cut_at(plan.mask, plan.pairs[k][0])
 
@@ -487,12 +497,10 @@ def _is_sure_pair(plan: _Plan, whole: np.ndarray, pieces: np.ndarray) -> bool:
     """
     if whole[0] >= _REJECTED or len(pieces) < 2:
         return False
-    scores = np.clip(pieces[:, 0], _FLOOR, 1.0)
-    pair = np.log(scores[0::2]) + np.log(scores[1::2]) + plan.prior
-    k = int(np.argmax(pair))
-    if min(scores[2 * k], scores[2 * k + 1]) < _CONFIDENT:
+    read = np.vstack([np.asarray(whole, np.float64)[None, :2], pieces])
+    k, _, gain = _best_cut(plan, read)
+    if float(np.clip(read[1 + 2 * k : 3 + 2 * k, 0], _FLOOR, 1.0).min()) < _CONFIDENT:
         return False
-    gain = _atypical_gain(np.concatenate([whole[1:2], pieces[:, 1]]), k)
     return bool(gain >= _ATYPICAL_NARROW)
 
 
