@@ -569,3 +569,34 @@ def test_a_rejected_pair_whose_pieces_read_surely_needs_only_a_mostly_digit_fiel
     for score in (fragments, letters):
         assert len(_split_field([pair, sure, sure, sure, unsure], score)[0]) == 1
         assert len(_split_field([pair, sure], score)[0]) == 1
+
+
+def _one_joined_to_a_zero() -> np.ndarray:
+    """A 1 joined to a 0 by two scraps, 77 px wide: two cuts, each through one stroke.
+
+    Cutting at column 17 leaves the 1 alone (14 px) and the 0 with a scrap
+    (63 px); at column 28, the 1 with a scrap (25 px) and the 0 (52 px).
+    """
+    mask = np.zeros((80, 80), np.uint8)
+    cv2.line(mask, (6, 3), (6, 76), 1, 5)
+    cv2.ellipse(mask, (54, 40), (22, 36), 0, 0, 360, 1, 5)
+    mask[50:52, 8:20] = 1
+    mask[26:52, 18:22] = 1
+    mask[26:28, 20:34] = 1
+    return mask
+
+
+def test_of_cuts_read_surely_the_one_leaving_ordinary_digits_wins() -> None:
+    mask = _one_joined_to_a_zero()
+    # Every crop reads surely, the pieces of the cut at 28 a hair more surely
+    # (0.999) but as far out as the whole (2.6 against 3.0); the pieces of the
+    # cut at 17 lie near known digits (1.5): that cut is the join.
+    reads = {77: (0.99, 3.0), 25: (0.999, 2.6), 52: (0.999, 2.6), 14: (0.99, 1.5), 63: (0.99, 1.5)}
+
+    def score(crops: Sequence[np.ndarray]) -> np.ndarray:
+        return np.array([reads[c.shape[1]] for c in crops])
+
+    pieces = split_touching(
+        mask, digit_height=HEIGHT, digit_width=WIDTH, split_ratio=1.4, score_crops=score
+    )
+    assert [w for _, _, w, _ in pieces] == [14, 63]
